@@ -1,0 +1,1 @@
+"""Civic Trust Survey: the Flask application package."""
