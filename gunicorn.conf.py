@@ -1,0 +1,18 @@
+"""gunicorn settings: several workers, and an access log that keeps no client details.
+
+The access-log format deliberately leaves out the client address (%(h)s), the
+time (%(t)s), the user agent (%(a)s), the referrer (%(f)s) and the query
+string (%(q)s, which may hold an invite code): a time-stamped log line of
+``POST /s/<slug>`` next to an address would identify a respondent.
+"""
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+accesslog = "-"
+access_log_format = '"%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+errorlog = "-"
+# Worker-level timestamps in the error log are not tied to any response.
+timeout = 30
+graceful_timeout = 20
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

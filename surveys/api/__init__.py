@@ -1,0 +1,6 @@
+"""JSON API under ``/api/v1/``: aggregates and exports for researchers (token-authenticated)."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)
+
+from . import routes  # noqa: E402,F401  (routes register themselves on bp)

@@ -1,0 +1,68 @@
+"""Engine set-up that makes SQLite safe under several gunicorn workers.
+
+SQLite is the embedded default, so its settings decide whether a laptop
+deployment loses writes:
+
+* WAL journal: readers never block the writer, the writer never blocks readers.
+* ``busy_timeout``: a writer waits for the lock instead of failing at once.
+* ``BEGIN IMMEDIATE`` for write transactions (``write_transaction()``): the write
+  lock is taken up front, so a transaction that reads then writes cannot hit the
+  un-retryable SQLITE_BUSY that a deferred transaction gets when it upgrades.
+* ``foreign_keys=ON``: SQLite ignores foreign keys unless asked.
+
+PostgreSQL needs none of this; the helpers are no-ops there.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+IMMEDIATE_OPTION = "sqlite_begin_immediate"
+
+
+def configure_engine(engine: Engine) -> None:
+    """Install the SQLite pragmas and transaction control on ``engine``."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # noqa: ANN001
+        if connection.get_execution_options().get(IMMEDIATE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def write_transaction(session: Session) -> Iterator[Session]:
+    """Run a block in one transaction that commits whole or not at all.
+
+    On SQLite the transaction starts with ``BEGIN IMMEDIATE``; elsewhere it is a
+    plain transaction. Any exception rolls everything back and propagates.
+    """
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={IMMEDIATE_OPTION: True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

@@ -1,0 +1,61 @@
+"""Keeping instruments in the database, and getting the parsed form back.
+
+The YAML text is stored whole, so a survey keeps answering with the exact
+questionnaire it was created with even after the file on disk changes. A
+(key, version) pair is immutable: loading different text under the same
+version is refused; bump the version instead.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import select
+
+from .extensions import db
+from .instruments import InstrumentError, load_instrument, parse_instrument
+from .models import Instrument
+
+
+class InstrumentConflict(ValueError):
+    """Same id and version as a stored instrument, but different content."""
+
+
+def store_instrument(path: str | Path) -> tuple[Instrument, bool]:
+    """Validate the file at ``path`` and store it. Returns (row, created).
+
+    Raises ``InstrumentError`` (every problem listed) for an invalid file,
+    ``FileNotFoundError`` for a missing one, ``InstrumentConflict`` for a
+    changed file that kept its version.
+    """
+    parsed = load_instrument(path)
+    existing = db.session.scalar(
+        select(Instrument).where(Instrument.key == parsed.id, Instrument.version == parsed.version)
+    )
+    if existing is not None:
+        if existing.sha256 != parsed.sha256:
+            raise InstrumentConflict(
+                f"Instrument {parsed.id} version {parsed.version} is already loaded with different content; "
+                "give the changed file a new version number."
+            )
+        return existing, False
+    title = parsed.title.get(parsed.default_language) or next(iter(parsed.title.values()), parsed.id)
+    row = Instrument(
+        key=parsed.id, version=parsed.version, title=title, source_yaml=parsed.source_text, sha256=parsed.sha256
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row, True
+
+
+@lru_cache(maxsize=64)
+def _parse_cached(sha256: str, source_yaml: str):  # noqa: ANN202 - returns the loader's Instrument
+    return parse_instrument(source_yaml, source_name=f"instrument {sha256[:12]}")
+
+
+def parsed_instrument(row: Instrument):  # noqa: ANN201
+    """The parsed definition of a stored instrument (cached by content hash)."""
+    return _parse_cached(row.sha256, row.source_yaml)
+
+
+__all__ = ["InstrumentConflict", "InstrumentError", "parsed_instrument", "store_instrument"]

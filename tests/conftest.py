@@ -1,0 +1,124 @@
+"""Shared fixtures: a migrated database per test session, a fresh app per test.
+
+The same suite runs on SQLite (default: a temporary file) and on PostgreSQL
+when ``TEST_DATABASE_URL`` points at a server: the session then creates a
+database of its own on that server (so parallel runs never collide) and
+drops it at the end. The schema is made by the Alembic migrations, exactly as
+in production; between tests every table is emptied.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, delete, make_url, text
+
+from surveys import create_app
+from surveys.config import TestConfig, normalise_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _admin_url(url: str) -> str:
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
+
+
+def create_scratch_database(base_url: str) -> str:
+    """Create an empty PostgreSQL database next to ``base_url``; return its URL."""
+    name = f"cts_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(_admin_url(base_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_scratch_database(url: str) -> None:
+    name = make_url(url).database
+    engine = create_engine(_admin_url(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def postgres_base_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return normalise_database_url(url) if url else None
+
+
+@pytest.fixture(scope="session")
+def empty_database_url(tmp_path_factory: pytest.TempPathFactory):
+    """A factory of empty databases on the backend under test (SQLite file or PostgreSQL)."""
+    created: list[str] = []
+
+    def make() -> str:
+        base = postgres_base_url()
+        if base:
+            url = create_scratch_database(base)
+            created.append(url)
+            return url
+        path = tmp_path_factory.mktemp("db") / "test.db"
+        return f"sqlite:///{path}"
+
+    yield make
+    for url in created:
+        drop_scratch_database(url)
+
+
+def config_for(url: str, **overrides: object) -> type[TestConfig]:
+    """A TestConfig subclass bound to ``url`` (and any overrides)."""
+    return type("BoundTestConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+
+@pytest.fixture(scope="session")
+def database_url(empty_database_url, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The session's database, migrated once with ``flask db upgrade``."""
+    from flask_migrate import upgrade
+
+    url = empty_database_url()
+    instance = tmp_path_factory.mktemp("instance")
+    os.environ.setdefault("INSTANCE_PATH", str(instance))
+    app = create_app(config_for(url))
+    with app.app_context():
+        upgrade()
+        from surveys.extensions import db
+
+        db.engine.dispose()
+    return url
+
+
+def empty_all_tables(app) -> None:  # noqa: ANN001
+    from surveys.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(delete(table))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator:
+    application = create_app(config_for(database_url))
+    yield application
+    empty_all_tables(application)
+
+
+@pytest.fixture
+def client(app):  # noqa: ANN001, ANN201
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):  # noqa: ANN001, ANN201
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def app_ctx(app):  # noqa: ANN001, ANN201
+    with app.app_context():
+        yield app

@@ -1,0 +1,87 @@
+"""Data factories for tests: real rows through the real models, with sensible defaults."""
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+from typing import Any
+
+from surveys.extensions import db
+from surveys.models import Instrument, Jurisdiction, Organisation, PolicyEvent, Researcher, Survey, Wave
+
+_counter = itertools.count(1)
+STRONG_PASSWORD = "correct horse battery staple 42"
+
+
+def make_organisation(name: str | None = None) -> Organisation:
+    organisation = Organisation(name=name or f"Organisation {next(_counter)}")
+    db.session.add(organisation)
+    db.session.flush()
+    return organisation
+
+
+def make_researcher(
+    role: str = "analyst",
+    organisation: Organisation | None = None,
+    email: str | None = None,
+    password: str = STRONG_PASSWORD,
+) -> Researcher:
+    researcher = Researcher(
+        email=email or f"researcher{next(_counter)}@example.org",
+        role=role,
+        organisation=organisation or make_organisation(),
+    )
+    researcher.set_password(password)
+    db.session.add(researcher)
+    db.session.flush()
+    return researcher
+
+
+def make_instrument(source_yaml: str = "id: test\n", version: str | None = None, key: str = "test") -> Instrument:
+    import hashlib
+
+    instrument = Instrument(
+        key=key,
+        version=version or f"0.{next(_counter)}",
+        title="Test instrument",
+        source_yaml=source_yaml,
+        sha256=hashlib.sha256(source_yaml.encode()).hexdigest(),
+    )
+    db.session.add(instrument)
+    db.session.flush()
+    return instrument
+
+
+def make_survey(
+    organisation: Organisation | None = None,
+    instrument: Instrument | None = None,
+    n_waves: int = 2,
+    jurisdictions: tuple[str, ...] = ("Alpha", "Beta"),
+    today: date | None = None,
+    **kw: Any,
+) -> Survey:
+    """A survey whose last wave is open ``today`` and earlier waves are closed."""
+    today = today or date.today()
+    n = next(_counter)
+    survey = Survey(
+        organisation=organisation or make_organisation(),
+        instrument=instrument or make_instrument(),
+        slug=kw.pop("slug", f"survey-{n}"),
+        title=kw.pop("title", f"Survey {n}"),
+        **kw,
+    )
+    db.session.add(survey)
+    for number in range(1, n_waves + 1):
+        opens = today - timedelta(days=30 + 90 * (n_waves - number))
+        closes = opens + timedelta(days=89)
+        survey.waves.append(Wave(number=number, label=f"Wave {number}", opens_on=opens, closes_on=closes))
+    for index, name in enumerate(jurisdictions):
+        survey.jurisdictions.append(Jurisdiction(name=name, code=f"J{index + 1:02d}"))
+    db.session.flush()
+    return survey
+
+
+def make_policy_event(jurisdiction: Jurisdiction, event_date: date, direction: int = -1) -> PolicyEvent:
+    event = PolicyEvent(jurisdiction=jurisdiction, event_date=event_date, kind="287g_signed", direction=direction)
+    db.session.add(event)
+    db.session.flush()
+    return event
