@@ -47,7 +47,7 @@ def problem(question: Question, value: object) -> tuple[str, dict] | None:
             return "choices", {}
         if len(set(value)) != len(value):
             return "choices", {}
-        exclusive = [v for v in value if v in question.missing_codes]
+        exclusive = [v for v in value if v in question.exclusive_codes]
         if exclusive and len(value) > 1:
             return "exclusive", {"option": exclusive[0]}
         return None

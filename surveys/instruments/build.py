@@ -9,7 +9,10 @@ from .model import Block, Condition, Instrument, Language, Option, Question, Sca
 
 
 def _options(raw: list) -> tuple[Option, ...]:
-    return tuple(Option(o["code"], dict(o["label"]), bool(o.get("missing", False))) for o in raw)
+    return tuple(
+        Option(o["code"], dict(o["label"]), bool(o.get("missing", False)), bool(o.get("exclusive", False)))
+        for o in raw
+    )
 
 
 def _condition(raw: dict | None) -> Condition | None:

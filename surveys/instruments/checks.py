@@ -197,6 +197,8 @@ class Checker:
             info.codes.add(code)
             if option.get("missing") is True:
                 info.missing.add(code)
+            if option.get("exclusive") is True and kind != "multiple":
+                self.add(path, f"option {code} is marked 'exclusive', which only applies to multiple-choice items")
         substantive = sorted(info.codes - info.missing)
         if kind in ("likert", "grid") and substantive:
             if len(substantive) not in LIKERT_POINTS or substantive[-1] - substantive[0] != len(substantive) - 1:

@@ -25,6 +25,7 @@ class Option:
     code: int
     label: Translated
     missing: bool = False  # "prefer not to say", "don't know": excluded from scores and flags
+    exclusive: bool = False  # multiple choice: cannot be ticked with others ("missing" ones never can)
 
     def __hash__(self) -> int:
         return hash(self.code)
@@ -77,6 +78,10 @@ class Question:
     @property
     def missing_codes(self) -> frozenset[int]:
         return frozenset(o.code for o in self.options if o.missing)
+
+    @property
+    def exclusive_codes(self) -> frozenset[int]:
+        return frozenset(o.code for o in self.options if o.missing or o.exclusive)
 
 
 @dataclass(frozen=True)
