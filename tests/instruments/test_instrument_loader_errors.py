@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from instrument_helpers import MINI, line_of, problems_of
 
@@ -201,3 +204,11 @@ def test_an_alias_bomb_is_refused():
         bomb += f"{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
     problems = problems_of(bomb)
     assert any("too large" in p.message for p in problems)
+
+
+def test_the_example_in_the_format_documentation_loads():
+    doc = (Path(__file__).parents[2] / "docs" / "instrument-format.md").read_text(encoding="utf-8")
+    example = re.search(r"## A small example\n\n```yaml\n(.*?)```", doc, re.DOTALL).group(1)
+    inst = parse_instrument(example, source_name="example")
+    assert [q.id for q in inst.questions()] == ["pf_respect", "born_abroad"]
+    assert inst.is_immigrant({"born_abroad": 1}) is True
