@@ -32,10 +32,8 @@ _ONLY_FOR = {
 class ItemInfo:
     """What the cross-reference checks need to know about one answerable item."""
 
-    id: str
     type: str
     path: tuple
-    order: int
     block: int
     codes: set[int] = field(default_factory=set)  # every option code, missing ones included
     missing: set[int] = field(default_factory=set)
@@ -159,12 +157,12 @@ class Checker:
         for end in ("low", "high"):
             self.translated(path + ("anchors", end), _dict(item.get("anchors")).get(end))
         if "show_if" in item:
-            self.condition(path + ("show_if",), item["show_if"], before=(len(self.items), block, randomized))
-        info = ItemInfo(str(item.get("id")), str(kind), path, len(self.items), block)
+            self.condition(path + ("show_if",), item["show_if"], before=(block, randomized))
+        info = ItemInfo(str(kind), path, block)
         if kind in CHOICE_TYPES and "options" in item:
             self.choice_codes(path + ("options",), kind, self.resolve_options(path + ("options",), item["options"]), info)
         elif kind in ("scale", "number"):
-            self.range(path, item, info)
+            self.numeric_range(path, item, info)
         if kind != "grid":
             self.register(item.get("id"), path, info)
             return
@@ -173,8 +171,7 @@ class Checker:
             row = _dict(row)
             for key in ("text", "help"):
                 self.translated(path + ("rows", r, key), row.get(key))
-            row_info = ItemInfo(str(row.get("id")), "grid", path + ("rows", r), len(self.items), block,
-                                info.codes, info.missing, info.low, info.high)
+            row_info = ItemInfo("grid", path + ("rows", r), block, info.codes, info.missing, info.low, info.high)
             self.register(row.get("id"), path + ("rows", r), row_info)
 
     def register(self, ident: object, path: tuple, info: ItemInfo | None) -> None:
@@ -208,7 +205,7 @@ class Checker:
         if kind == "multiple" and len(info.missing) > 0 and len(substantive) == 0:
             self.add(path, "a multiple-choice item needs at least one option that is not 'missing: true'")
 
-    def range(self, path: tuple, item: dict, info: ItemInfo) -> None:
+    def numeric_range(self, path: tuple, item: dict, info: ItemInfo) -> None:
         low, high = item.get("min"), item.get("max")
         if item.get("type") == "scale":
             low = SCALE_DEFAULT[0] if low is None else low
@@ -224,7 +221,10 @@ class Checker:
 
     # --- cross references -------------------------------------------------------------
     def condition(self, path: tuple, condition: object, before: tuple | None) -> None:
-        """A show_if (before = (order, block, randomized)) or a flag (before = None)."""
+        """A show_if (before = (its block's index, whether that block is randomized)) or a flag (None).
+
+        Items register as they are checked, so for a show_if only earlier items are known.
+        """
         target_id = _dict(condition).get("item")
         if not isinstance(target_id, str):
             return
@@ -237,7 +237,7 @@ class Checker:
             else:
                 self.add(path + ("item",), f"refers to '{target_id}', which does not come earlier in the instrument")
             return
-        if before is not None and target.block == before[1] and before[2]:
+        if before is not None and target.block == before[0] and before[1]:
             self.add(path + ("item",), f"refers to '{target_id}' in the same randomized block, whose order is not fixed")
         if target.type in ("text", "number"):
             self.add(path + ("item",), f"'{target_id}' is a {target.type} item; conditions need a choice or scale item")
