@@ -48,6 +48,9 @@ def test_the_small_fixture_is_valid(mini):
         ("- id: about\n", "- id: opinions\n", "- id: opinions\n    title: {en: About", "opinions",
          "duplicate block id 'opinions'"),
         ("- id: years\n", "- id: Years\n", "- id: Years", "Years", "not a valid id"),
+        ("title: {en: Mini survey, es: Encuesta mini}", "title: {en: Mini survey, es: Encuesta mini, EN: Mini}",
+         "EN: Mini", None, "'EN' is not a valid language code"),
+        ("  agree5:\n", "  Agree5:\n", "Agree5:", "Agree5", "'Agree5' is not a valid id"),
         # options
         ("options: born\n", "options: borm\n", "options: borm", "born_abroad", "unknown option set 'borm'"),
         ("{code: 3, label: {en: Neither, es: Ninguno}}", "{code: 2, label: {en: Neither, es: Ninguno}}",
