@@ -94,7 +94,7 @@ class CodeField(AnswerField):
 
 
 class CodesField(AnswerField):
-    """Several option codes: multiple choice. A "missing" option (prefer not to say) stands alone."""
+    """Several option codes: multiple choice. Exclusive options (prefer not to say, nobody) stand alone."""
 
     def to_raw(self, value: Any) -> list[str]:
         return [str(v) for v in value or []]
@@ -111,7 +111,8 @@ class CodesField(AnswerField):
         if len(set(codes)) != len(codes) or not set(codes) <= self.question.codes:
             self.fail("choices")
             return []
-        alone = [o for o in self.question.options if o.code in codes and getattr(o, "missing", False)]
+        standalone = self.question.exclusive_codes  # "prefer not to say", "nobody": never with others
+        alone = [o for o in self.question.options if o.code in codes and o.code in standalone]
         if alone and len(codes) > 1:
             self.fail("exclusive", label=_label(alone[0], self.language, self.default_language))
             return []

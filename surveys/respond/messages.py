@@ -6,47 +6,47 @@ evaluated when a page is rendered, inside ``force_locale(<respondent language>)`
 """
 from __future__ import annotations
 
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-# Answer problems, next to the field (the error summary repeats them).
-ANSWER_MESSAGES = {
-    "required": _l("Please answer this question."),
-    "choice": _l("Please choose one of the answers shown."),
-    "choices": _l("Please choose only from the answers shown, each at most once."),
-    "number": _l("Please enter a number from %(low)s to %(high)s."),
-    "not_a_number": _l("Please enter a number using digits only, from %(low)s to %(high)s."),
-    "too_long": _l("Please shorten your answer to at most %(max)s characters (it has %(length)s)."),
-    "characters": _l("Your answer contains characters that cannot be saved. Please remove them."),
-    "text": _l("Please type your answer as text."),
-}
+# Answer problems, next to the field (the error summary repeats them). Lazy: a form is
+# validated before the page is rendered, and the text must be in the page's language.
+def answer_message(kind: str, **params: object) -> LazyString:
+    """The message for an answer problem of ``kind``, translated when the page is rendered."""
+    messages = {
+        "required": lambda: _l("Please answer this question."),
+        "choice": lambda: _l("Please choose one of the answers shown."),
+        "choices": lambda: _l("Please choose only from the answers shown, each at most once."),
+        "exclusive": lambda: _l("“%(label)s” cannot be combined with other answers.", **params),
+        "number": lambda: _l("Please enter a number from %(low)s to %(high)s.", **params),
+        "not_a_number": lambda: _l("Please enter a number using digits only, from %(low)s to %(high)s.", **params),
+        "too_long": lambda: _l("Please shorten your answer to at most %(max)s characters (it has %(length)s).",
+                               **params),
+        "characters": lambda: _l("Your answer contains characters that cannot be saved. Please remove them."),
+        "text": lambda: _l("Please type your answer as text."),
+    }
+    return messages[kind]()
 
 
-def answer_message(kind: str, **params: object) -> str:
-    """The translated message for an answer problem of ``kind``."""
-    if kind == "exclusive":
-        return _("“%(label)s” cannot be combined with other answers.", label=params["label"])
-    return str(ANSWER_MESSAGES[kind]) % params if params else str(ANSWER_MESSAGES[kind])
+def jurisdiction_required() -> LazyString:
+    return _l("Please choose where you live.")
 
 
-def jurisdiction_required() -> str:
-    return _("Please choose where you live.")
+def jurisdiction_unknown() -> LazyString:
+    return _l("Please choose one of the places in the list.")
 
 
-def jurisdiction_unknown() -> str:
-    return _("Please choose one of the places in the list.")
+def invite_code_required() -> LazyString:
+    return _l("Please enter the invite code you were given.")
 
 
-def invite_code_required() -> str:
-    return _("Please enter the invite code you were given.")
+def invite_code_invalid() -> LazyString:
+    return _l("This invite code is not valid, or it has already been used. Please check it and try again.")
 
 
-def invite_code_invalid() -> str:
-    return _("This invite code is not valid, or it has already been used. Please check it and try again.")
-
-
-# Titles and explanations of the pages shown instead of a form (status, title, message).
-def error_text(kind: str, **params: object) -> tuple[str, str]:
+# Titles and explanations of the pages shown instead of a form; called inside force_locale.
+def error_text(kind: str) -> tuple[str, str]:
     """(title, message) for a respondent error page of ``kind``."""
     texts = {
         "not_found": (
