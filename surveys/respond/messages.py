@@ -10,6 +10,7 @@ from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+
 # Answer problems, next to the field (the error summary repeats them). Lazy: a form is
 # validated before the page is rendered, and the text must be in the page's language.
 def answer_message(kind: str, **params: object) -> LazyString:

@@ -9,6 +9,8 @@ from surveys.models import Answer, Response
 
 from .helpers import SurveyWalker
 
+CHOOSE_ONLY = "Please choose only from the answers shown, each at most once."
+
 
 def error_next_to(html: str, question_id: str) -> str | None:
     """The error message rendered inside the question's own container, if any."""
@@ -45,9 +47,10 @@ def test_required_question_error_is_next_to_it_in_each_language(walker):
     [
         ({"contact": 7}, "contact", "Please choose one of the answers shown."),
         ({"contact": "yes"}, "contact", "Please choose one of the answers shown."),
-        ({"contact": 1, "contact_kind": [1, 1]}, "contact_kind", "Please choose only from the answers shown, each at most once."),
-        ({"contact": 1, "contact_kind": [1, 8]}, "contact_kind", "Please choose only from the answers shown, each at most once."),
-        ({"contact": 1, "contact_kind": [1, 9]}, "contact_kind", "“Prefer not to say” cannot be combined with other answers."),
+        ({"contact": 1, "contact_kind": [1, 1]}, "contact_kind", CHOOSE_ONLY),
+        ({"contact": 1, "contact_kind": [1, 8]}, "contact_kind", CHOOSE_ONLY),
+        ({"contact": 1, "contact_kind": [1, 9]}, "contact_kind",
+         "“Prefer not to say” cannot be combined with other answers."),
         ({"contact": 1, "age": 15}, "age", "Please enter a number from 16 to 110."),
         ({"contact": 1, "age": "111"}, "age", "Please enter a number from 16 to 110."),
         ({"contact": 1, "age": "twenty"}, "age", "Please enter a number using digits only, from 16 to 110."),
