@@ -18,6 +18,7 @@ from . import bp
 from .access import ADMINS, current_researcher, researcher_in_my_organisation, role_required
 from .admin_forms import AuditFilterForm, NewResearcherForm, RoleForm
 from .auth_forms import PostForm
+from .form_flow import run_form
 
 
 @bp.get("/admin/researchers")
@@ -33,19 +34,16 @@ def researchers():  # noqa: ANN201
 @role_required(*ADMINS)
 def researcher_new():  # noqa: ANN201
     form = NewResearcherForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            created = add_researcher(current_researcher(), form.email.data, form.role.data, form.password.data)
-        except (AccountError, WeakPassword) as exc:
-            form.email.errors.append(str(exc))
-            status = 400
-        else:
-            flash(f"Created {created.role} {created.email}.", "info")
-            return redirect(url_for("research.researchers"))
-    elif form.is_submitted():
-        status = 400
-    return render_template("research/admin/researcher_new.html", form=form), status
+    outcome = run_form(
+        form,
+        lambda: add_researcher(current_researcher(), form.email.data, form.role.data, form.password.data),
+        errors=(AccountError, WeakPassword),
+        field=form.email,
+    )
+    if outcome.done:
+        flash(f"Created {outcome.result.role} {outcome.result.email}.", "info")
+        return redirect(url_for("research.researchers"))
+    return render_template("research/admin/researcher_new.html", form=form), outcome.status
 
 
 @bp.route("/admin/researchers/<int:researcher_id>", methods=["GET", "POST"])
@@ -54,21 +52,14 @@ def researcher_edit(researcher_id: int):  # noqa: ANN201
     """GET: the account page; POST: change the role."""
     target = researcher_in_my_organisation(researcher_id)
     form = RoleForm(role=target.role)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            change_role(current_researcher(), target, form.role.data)
-        except AccountError as exc:
-            form.role.errors.append(str(exc))
-            status = 400
-        else:
-            flash(f"{target.email} is now {target.role}.", "info")
-            return redirect(url_for("research.researcher_edit", researcher_id=target.id))
-    elif form.is_submitted():
-        status = 400
-    return render_template(
-        "research/admin/researcher_edit.html", target=target, form=form, action_form=PostForm()
-    ), status
+    outcome = run_form(
+        form, lambda: change_role(current_researcher(), target, form.role.data), errors=(AccountError,), field=form.role
+    )
+    if outcome.done:
+        flash(f"{target.email} is now {target.role}.", "info")
+        return redirect(url_for("research.researcher_edit", researcher_id=target.id))
+    page = render_template("research/admin/researcher_edit.html", target=target, form=form, action_form=PostForm())
+    return page, outcome.status
 
 
 def _set_active(researcher_id: int, active: bool):  # noqa: ANN202

@@ -13,6 +13,7 @@ from ..models import ApiToken
 from . import bp
 from .access import current_researcher, role_required
 from .auth_forms import ApiTokenForm, PostForm
+from .form_flow import run_form
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
@@ -20,21 +21,18 @@ from .auth_forms import ApiTokenForm, PostForm
 def api_tokens():  # noqa: ANN201
     researcher = current_researcher()
     form = ApiTokenForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            token, plaintext = create_token(researcher, form.name.data, form.lifetime_days.data)
-        except TokenError as exc:
-            form.name.errors.append(str(exc))
-            status = 400
-        else:
-            # Rendered, not redirected: the value exists only in this one response (sent no-store).
-            return render_template("research/token_created.html", token=token, plaintext=plaintext)
-    elif form.is_submitted():
-        status = 400
-    return render_template(
-        "research/tokens.html", form=form, tokens=tokens_of(researcher), revoke_form=PostForm()
-    ), status
+    outcome = run_form(
+        form,
+        lambda: create_token(researcher, form.name.data, form.lifetime_days.data),
+        errors=(TokenError,),
+        field=form.name,
+    )
+    if outcome.done:
+        token, plaintext = outcome.result
+        # Rendered, not redirected: the value exists only in this one response (sent no-store).
+        return render_template("research/token_created.html", token=token, plaintext=plaintext)
+    page = render_template("research/tokens.html", form=form, tokens=tokens_of(researcher), revoke_form=PostForm())
+    return page, outcome.status
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

@@ -22,11 +22,13 @@ from ..studies import (
 from . import bp
 from .access import ANY_ROLE, MANAGERS, current_researcher, has_role, role_required, survey_for_current_user
 from .auth_forms import PostForm
+from .form_flow import run_form
 from .manage_forms import POLICY_KIND_LABELS, InviteCodesForm, JurisdictionForm, PolicyEventForm, SurveyForm, WaveForm
 
 
-def _form_page(template: str, form, status: int, **context):  # noqa: ANN001, ANN202
-    return render_template(template, form=form, **context), status
+def _back_to(survey, message: str):  # noqa: ANN001, ANN202
+    flash(message, "info")
+    return redirect(url_for("research.survey_manage", slug=survey.slug))
 
 
 @bp.route("/surveys/new", methods=["GET", "POST"])
@@ -35,28 +37,25 @@ def survey_new():  # noqa: ANN201
     form = SurveyForm()
     stored = instruments()
     form.instrument_id.choices = [(i.id, f"{i.title} ({i.key}, version {i.version})") for i in stored]
-    status = 200
-    if form.validate_on_submit():
-        try:
-            survey = create_survey(
-                current_researcher(),
-                instrument_id=form.instrument_id.data,
-                slug=form.slug.data,
-                title=form.title.data,
-                description=form.description.data or "",
-                uses_invite_codes=form.uses_invite_codes.data,
-                date_granularity=form.date_granularity.data,
-                min_cell_size=form.min_cell_size.data,
-            )
-        except StudyError as exc:
-            form.slug.errors.append(str(exc))
-            status = 400
-        else:
-            flash(f"Created “{survey.title}”. Now add its jurisdictions and waves.", "info")
-            return redirect(url_for("research.survey_manage", slug=survey.slug))
-    elif form.is_submitted():
-        status = 400
-    return _form_page("research/manage/survey_new.html", form, status, has_instruments=bool(stored))
+    outcome = run_form(
+        form,
+        lambda: create_survey(
+            current_researcher(),
+            instrument_id=form.instrument_id.data,
+            slug=form.slug.data,
+            title=form.title.data,
+            description=form.description.data or "",
+            uses_invite_codes=form.uses_invite_codes.data,
+            date_granularity=form.date_granularity.data,
+            min_cell_size=form.min_cell_size.data,
+        ),
+        errors=(StudyError,),
+        field=form.slug,
+    )
+    if outcome.done:
+        return _back_to(outcome.result, f"Created “{outcome.result.title}”. Now add its jurisdictions and waves.")
+    page = render_template("research/manage/survey_new.html", form=form, has_instruments=bool(stored))
+    return page, outcome.status
 
 
 @bp.get("/surveys/<slug>/manage")
@@ -78,20 +77,17 @@ def survey_manage(slug: str):  # noqa: ANN201
 def jurisdiction_new(slug: str):  # noqa: ANN201
     survey = survey_for_current_user(slug)
     form = JurisdictionForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            add_jurisdiction(current_researcher(), survey, name=form.name.data, code=form.code.data,
-                             district=form.district.data)
-        except StudyError as exc:
-            form.code.errors.append(str(exc))
-            status = 400
-        else:
-            flash(f"Added {form.name.data}.", "info")
-            return redirect(url_for("research.survey_manage", slug=survey.slug))
-    elif form.is_submitted():
-        status = 400
-    return _form_page("research/manage/jurisdiction_new.html", form, status, survey=survey)
+    outcome = run_form(
+        form,
+        lambda: add_jurisdiction(
+            current_researcher(), survey, name=form.name.data, code=form.code.data, district=form.district.data
+        ),
+        errors=(StudyError,),
+        field=form.code,
+    )
+    if outcome.done:
+        return _back_to(survey, f"Added {outcome.result.name}.")
+    return render_template("research/manage/jurisdiction_new.html", form=form, survey=survey), outcome.status
 
 
 @bp.route("/surveys/<slug>/waves/new", methods=["GET", "POST"])
@@ -99,20 +95,21 @@ def jurisdiction_new(slug: str):  # noqa: ANN201
 def wave_new(slug: str):  # noqa: ANN201
     survey = survey_for_current_user(slug)
     form = WaveForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            wave = add_wave(current_researcher(), survey, label=form.label.data or "",
-                            opens_on=form.opens_on.data, closes_on=form.closes_on.data)
-        except StudyError as exc:
-            form.opens_on.errors.append(str(exc))
-            status = 400
-        else:
-            flash(f"Added {wave.label}.", "info")
-            return redirect(url_for("research.survey_manage", slug=survey.slug))
-    elif form.is_submitted():
-        status = 400
-    return _form_page("research/manage/wave_new.html", form, status, survey=survey)
+    outcome = run_form(
+        form,
+        lambda: add_wave(
+            current_researcher(),
+            survey,
+            label=form.label.data or "",
+            opens_on=form.opens_on.data,
+            closes_on=form.closes_on.data,
+        ),
+        errors=(StudyError,),
+        field=form.opens_on,
+    )
+    if outcome.done:
+        return _back_to(survey, f"Added {outcome.result.label}.")
+    return render_template("research/manage/wave_new.html", form=form, survey=survey), outcome.status
 
 
 def _wave_closed(slug: str, number: int, closed: bool):  # noqa: ANN202
@@ -120,10 +117,10 @@ def _wave_closed(slug: str, number: int, closed: bool):  # noqa: ANN202
     wave = next((w for w in survey.waves if w.number == number), None)
     if wave is None:
         abort(404, description="No such wave.")
-    if PostForm().validate_on_submit():
-        set_wave_closed(current_researcher(), wave, closed)
-        flash(f"{wave.label} is {'closed' if closed else 'open again (within its dates)'}.", "info")
-    return redirect(url_for("research.survey_manage", slug=survey.slug))
+    if not PostForm().validate_on_submit():
+        return redirect(url_for("research.survey_manage", slug=survey.slug))
+    set_wave_closed(current_researcher(), wave, closed)
+    return _back_to(survey, f"{wave.label} is {'closed' if closed else 'open again (within its dates)'}.")
 
 
 @bp.post("/surveys/<slug>/waves/<int:number>/close")
@@ -142,28 +139,28 @@ def wave_reopen(slug: str, number: int):  # noqa: ANN201
 @role_required(*MANAGERS)
 def policy_event_new(slug: str):  # noqa: ANN201
     survey = survey_for_current_user(slug)
+    if not survey.jurisdictions:
+        return _back_to(survey, "Add a jurisdiction first: every policy event happens in one.")
     form = PolicyEventForm()
     form.jurisdiction_id.choices = [(j.id, j.name) for j in survey.jurisdictions]
-    status = 200
-    if not survey.jurisdictions:
-        flash("Add a jurisdiction first: every policy event happens in one.", "info")
-        return redirect(url_for("research.survey_manage", slug=survey.slug))
-    if form.validate_on_submit():
-        try:
-            record_policy_event(
-                current_researcher(), survey, jurisdiction_id=form.jurisdiction_id.data,
-                event_date=form.event_date.data, kind=form.kind.data, direction=form.direction.data,
-                description=form.description.data, source_url=form.source_url.data,
-            )
-        except StudyError as exc:
-            form.jurisdiction_id.errors.append(str(exc))
-            status = 400
-        else:
-            flash("Recorded the policy event.", "info")
-            return redirect(url_for("research.survey_manage", slug=survey.slug))
-    elif form.is_submitted():
-        status = 400
-    return _form_page("research/manage/event_new.html", form, status, survey=survey)
+    outcome = run_form(
+        form,
+        lambda: record_policy_event(
+            current_researcher(),
+            survey,
+            jurisdiction_id=form.jurisdiction_id.data,
+            event_date=form.event_date.data,
+            kind=form.kind.data,
+            direction=form.direction.data,
+            description=form.description.data,
+            source_url=form.source_url.data,
+        ),
+        errors=(StudyError,),
+        field=form.jurisdiction_id,
+    )
+    if outcome.done:
+        return _back_to(survey, "Recorded the policy event.")
+    return render_template("research/manage/event_new.html", form=form, survey=survey), outcome.status
 
 
 @bp.route("/surveys/<slug>/invite-codes", methods=["GET", "POST"])
@@ -171,19 +168,18 @@ def policy_event_new(slug: str):  # noqa: ANN201
 def invite_codes(slug: str):  # noqa: ANN201
     survey = survey_for_current_user(slug)
     form = InviteCodesForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            codes = create_invite_codes(current_researcher(), survey, count=form.count.data,
-                                        batch=form.batch.data or "")
-        except StudyError as exc:
-            form.count.errors.append(str(exc))
-            status = 400
-        else:
-            # The only time these codes exist in clear: a printable, no-store page.
-            return render_template("research/manage/invite_codes_print.html", survey=survey, codes=codes,
-                                   batch=form.batch.data or "")
-    elif form.is_submitted():
-        status = 400
-    return _form_page("research/manage/invite_codes.html", form, status, survey=survey,
-                      batches=invite_code_batches(survey))
+    outcome = run_form(
+        form,
+        lambda: create_invite_codes(current_researcher(), survey, count=form.count.data, batch=form.batch.data or ""),
+        errors=(StudyError,),
+        field=form.count,
+    )
+    if outcome.done:
+        # The only time these codes exist in clear: a printable page, sent no-store.
+        return render_template(
+            "research/manage/invite_codes_print.html", survey=survey, codes=outcome.result, batch=form.batch.data or ""
+        )
+    page = render_template(
+        "research/manage/invite_codes.html", form=form, survey=survey, batches=invite_code_batches(survey)
+    )
+    return page, outcome.status
