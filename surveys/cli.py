@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy.exc import OperationalError
 
@@ -41,6 +42,7 @@ def _ensure_secret_key_file() -> None:
 
 
 @click.command("create-researcher")
+@with_appcontext
 @click.option("--email", required=True, help="Login email of the new researcher.")
 @click.option("--role", required=True, type=ROLE_CHOICE, help="admin, analyst or viewer.")
 @click.option("--organisation", default="Default organisation", show_default=True, help="Organisation name.")
@@ -63,6 +65,7 @@ def create_researcher_command(email: str, role: str, organisation: str, password
 
 
 @click.command("load-instrument")
+@with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def load_instrument_command(path: Path) -> None:
     """Validate an instrument YAML file and store it in the database."""
@@ -81,6 +84,7 @@ def load_instrument_command(path: Path) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--responses", default=6000, show_default=True, type=click.IntRange(min=100, max=2_000_000),
               help="Number of synthetic responses.")
 @click.option("--seed", default=2017, show_default=True, type=int, help="Random seed of the generator.")

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 IMMEDIATE_OPTION = "sqlite_begin_immediate"
@@ -57,7 +57,8 @@ def write_transaction(session: Session) -> Iterator[Session]:
     On SQLite the transaction starts with ``BEGIN IMMEDIATE``; elsewhere it is a
     plain transaction. Any exception rolls everything back and propagates.
     """
-    if session.in_transaction():
+    plain = session() if isinstance(session, scoped_session) else session
+    if plain.in_transaction():
         session.commit()
     session.connection(execution_options={IMMEDIATE_OPTION: True})
     try:
