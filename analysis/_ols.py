@@ -52,9 +52,12 @@ class Design:
     weights: np.ndarray | None = None
     cluster: np.ndarray | None = None
     n_clusters: int = 0
+    n_rows: int | None = None  # respondents behind cell means (small-sample factors)
 
     @property
     def n_obs(self) -> int:
+        if self.n_rows is not None:
+            return int(self.n_rows)
         return int(len(self.y) if self.weights is None else np.count_nonzero(self.weights))
 
 

@@ -8,6 +8,8 @@ from analysis.simulate import simulate
 THIRD_PARTY_WARNINGS = (
     # pyfixest 0.60 calls DataFrame.reset_index(inplace=True), deprecated in pandas 3.1
     "ignore:The inplace keyword:pandas.errors.Pandas4Warning:pyfixest",
+    # differences 0.3.0 (test-only cross-check of Callaway-Sant'Anna) does the same
+    "ignore:The inplace keyword:pandas.errors.Pandas4Warning:differences",
 )
 
 
