@@ -45,7 +45,7 @@ def test_two_way_table_row_and_column_totals():
 
 
 def _check_safe(out, partitions, min_count):
-    counts = out["_orig"] if "_orig" in out else None
+    counts = out.get("_orig")
     for cols in partitions:
         for _, grp in out.groupby(cols):
             hidden = grp["suppressed"]
