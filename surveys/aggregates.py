@@ -208,12 +208,12 @@ def available_languages(survey: Survey) -> tuple[str, ...]:
     """Languages a filter may name: the app's, the instrument's and any found in the data."""
     found = set(current_app.config.get("LANGUAGES", ()))
     found.update(protected_cube(survey).languages)
-    try:
-        from .instrument_store import parsed_instrument
+    from .instrument_store import InstrumentError, parsed_instrument
 
+    try:
         found.update(parsed_instrument(survey.instrument).language_codes)
-    except Exception:  # noqa: BLE001 - an unparsable or placeholder instrument adds no languages
-        pass
+    except InstrumentError:  # an instrument that no longer parses adds no languages
+        current_app.logger.warning("instrument of survey %s does not parse", survey.id)
     return tuple(sorted(found))
 
 
@@ -285,7 +285,7 @@ def _labels(cube: ProtectedCube, by: Sequence[str], filters: Filters, margins: b
         members = [categories[i] for i in (range(len(categories)) if chosen is None else chosen)]
         axes.append(members + ([ALL] if margins else []))
     grids = np.meshgrid(*[np.array(a, dtype=object) for a in axes], indexing="ij") if axes else []
-    return {d: pd.Series(list(g.ravel()), dtype=object) for d, g in zip(by, grids)}
+    return {d: pd.Series(list(g.ravel()), dtype=object) for d, g in zip(by, grids, strict=True)}
 
 
 def aggregate(
@@ -316,7 +316,7 @@ def aggregate(
     -------
     AggregateTable
         Columns: the ``by`` dimensions, ``n`` (NaN when suppressed),
-        ``suppressed``, and per measure ``<m>_mean``, ``<m>_ci_low``,
+        ``suppressed``, and per measure ``<m>_n`` (valid answers), ``<m>_mean``, ``<m>_ci_low``,
         ``<m>_ci_high`` (NaN when hidden) and ``<m>_suppressed``.
     """
     by = tuple(by)
@@ -330,7 +330,8 @@ def aggregate(
         size = len(next(iter(columns.values()))) if columns else 1
         columns.update(n=np.zeros(size), suppressed=np.zeros(size, dtype=bool))
         for name in measures:
-            columns.update({f"{name}_mean": np.full(size, np.nan), f"{name}_ci_low": np.full(size, np.nan),
+            columns.update({f"{name}_n": np.zeros(size), f"{name}_mean": np.full(size, np.nan),
+                            f"{name}_ci_low": np.full(size, np.nan),
                             f"{name}_ci_high": np.full(size, np.nan), f"{name}_suppressed": np.zeros(size, bool)})
         return AggregateTable(survey.id, by, filters, cube.min_cell_size, pd.DataFrame(columns))
     counts, hidden = _slice(cube, cube.counts, cube.mask, by, filters, margins)
@@ -342,6 +343,7 @@ def aggregate(
         squares, _ = _slice(cube, cube.measure_sumsq[name], cube.measure_mask[name], by, filters, margins)
         mean, low, high = _mean_and_interval(n_valid.astype(float), total, squares)
         shown = ~m_hidden & (n_valid > 0)
+        columns[f"{name}_n"] = np.where(m_hidden, np.nan, n_valid.astype(float)).ravel()
         columns[f"{name}_mean"] = np.where(shown, mean, np.nan).ravel()
         columns[f"{name}_ci_low"] = np.where(shown, low, np.nan).ravel()
         columns[f"{name}_ci_high"] = np.where(shown, high, np.nan).ravel()
@@ -356,3 +358,34 @@ def _mean_and_interval(n: np.ndarray, total: np.ndarray, squares: np.ndarray):
         half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * np.sqrt(variance / n)
     half = np.where(n > 1, half, np.nan)
     return mean, mean - half, mean + half
+
+
+def model_cells(survey: Survey, measure: str, *, subgroup: bool = False) -> pd.DataFrame:
+    """Unsuppressed cell means for the estimators: jurisdiction x wave (x immigrant 0/1).
+
+    Model input only, never displayed: the estimators weight each cell by its
+    count (``n``), which gives the same point estimates as respondent rows
+    (DESIGN.md, "Scaling out"). Cells with no valid answer are left out;
+    respondents of unknown background are left out of the subgroup cells.
+    """
+    if measure not in MEASURES:
+        raise UnknownDimension(f"no measure {measure!r}")
+    cube = protected_cube(survey)
+    n = cube.measure_n[measure][:-1, :-1, -1, :-1]  # wave x jurisdiction x immigrant level, all languages
+    total = cube.measure_sum[measure][:-1, :-1, -1, :-1]
+    if subgroup:
+        n, total, levels = n[:, :, :2], total[:, :, :2], (1, 0)
+    else:
+        n, total, levels = n.sum(axis=2, keepdims=True), total.sum(axis=2, keepdims=True), (None,)
+    waves, places, groups = np.meshgrid(np.array(cube.wave_numbers), np.array(cube.jurisdiction_codes, dtype=object),
+                                        np.array(levels, dtype=object), indexing="ij")
+    frame = pd.DataFrame({"wave": waves.ravel(), "jurisdiction": places.ravel(), "immigrant": groups.ravel(),
+                          "n": n.ravel().astype(float), "sum": total.ravel()})
+    frame = frame[frame["n"] > 0].copy()
+    frame["mean"] = frame["sum"] / frame["n"]
+    frame = frame.drop(columns="sum")
+    if not subgroup:
+        frame = frame.drop(columns="immigrant")
+    else:
+        frame["immigrant"] = frame["immigrant"].astype(int)
+    return frame.reset_index(drop=True)

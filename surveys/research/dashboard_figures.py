@@ -109,7 +109,7 @@ def _lines(frame, measure: str, codes: Sequence[str], names: dict, waves: list[i
         trace = {"type": "scatter", "mode": "lines+markers", "name": label, "x": waves, "y": y,
                  "legendgroup": label, "showlegend": legend, "connectgaps": False,
                  "line": {"color": color, "width": 3 if code is None else 1.5},
-                 "customdata": [[lo, hi] for lo, hi in zip(low, high)],
+                 "customdata": [[lo, hi] for lo, hi in zip(low, high, strict=True)],
                  "hovertemplate": f"{label}, wave %{{x}}: %{{y:.2f}} (95% CI %{{customdata[0]:.2f}}"
                                   "–%{customdata[1]:.2f})<extra></extra>"}
         if axis:
@@ -153,3 +153,42 @@ def subgroup_figure(survey: Survey, table: AggregateTable, measure: str) -> dict
                           "yref": "paper", "showarrow": False, "yanchor": "bottom"},
                      ])
     return {"data": data, "layout": layout}
+
+
+def effects_figure(effects: list[dict]) -> dict:
+    """Forest plot of the DiD, DDD and event-study estimates with their 95% intervals."""
+    shown = [e for e in effects if e["estimate"] is not None and e["ci_low"] is not None]
+    labels = [f"{e['outcome_label']} · {e['estimator'].replace('_', ' ').upper()}" for e in shown]
+    trace = {"type": "scatter", "mode": "markers", "x": [e["estimate"] for e in shown], "y": labels,
+             "marker": {"size": 10, "color": "#0072B2"},
+             "error_x": {"type": "data", "symmetric": False,
+                         "array": [e["ci_high"] - e["estimate"] for e in shown],
+                         "arrayminus": [e["estimate"] - e["ci_low"] for e in shown]},
+             "hovertemplate": "%{y}: %{x:.3f}<extra></extra>", "name": "Estimate (95% CI)"}
+    zero = {"type": "line", "x0": 0, "x1": 0, "y0": 0, "y1": 1, "xref": "x", "yref": "paper",
+            "line": {"color": "#555555", "dash": "dot"}}
+    return {"data": [trace], "layout": _layout("Estimated policy effects (points on the 1–5 scale)",
+                                               height=120 + 40 * max(1, len(shown)), shapes=[zero],
+                                               xaxis={"title": {"text": "Effect"}, "zeroline": False},
+                                               yaxis={"automargin": True}, showlegend=False)}
+
+
+def event_study_figure(studies: dict) -> dict:
+    """Leads and lags relative to the event (0 = first treated wave) with 95% intervals, per outcome."""
+    data = []
+    for index, (outcome, study) in enumerate(studies.items()):
+        periods = [p for p in study["periods"] if p["estimate"] is not None]
+        data.append({"type": "scatter", "mode": "lines+markers", "name": MEASURE_LABELS.get(outcome, outcome),
+                     "x": [p["rel_time"] for p in periods], "y": [p["estimate"] for p in periods],
+                     "line": {"color": PALETTE[index % len(PALETTE)]},
+                     "error_y": {"type": "data", "symmetric": False,
+                                 "array": [(p["ci_high"] or p["estimate"]) - p["estimate"] for p in periods],
+                                 "arrayminus": [p["estimate"] - (p["ci_low"] or p["estimate"]) for p in periods]}})
+    shapes = [{"type": "line", "x0": -0.5, "x1": -0.5, "y0": 0, "y1": 1, "xref": "x", "yref": "paper",
+               "line": {"color": "#555555", "dash": "dash"}},
+              {"type": "line", "x0": 0, "x1": 1, "y0": 0, "y1": 0, "xref": "paper", "yref": "y",
+               "line": {"color": "#999999", "dash": "dot"}}]
+    return {"data": data, "layout": _layout("Event study: effect by waves since the policy event", height=420,
+                                            shapes=shapes, xaxis={"title": {"text": "Waves relative to the event"},
+                                                                  "dtick": 1},
+                                            yaxis={"title": {"text": "Effect"}})}

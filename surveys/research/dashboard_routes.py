@@ -7,13 +7,14 @@ the Content-Security-Policy allows no inline script.
 """
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, abort, jsonify, render_template, request, url_for
 
 from ..aggregates import available_languages
+from ..estimates import survey_estimates
 from ..filters import InvalidFilter, filter_form, parse_filters
 from ..plotly_assets import plotly_css, plotly_js, plotly_js_version
-from . import bp
-from .dashboard_access import ANY_ROLE, role_required, survey_for_current_user
+from . import bp, dashboard_figures
+from .access import ANY_ROLE, role_required, survey_for_current_user
 from .dashboard_view import build_dashboard
 
 ASSET_MAX_AGE = 365 * 24 * 3600  # the URL carries the plotly.js version
@@ -73,3 +74,17 @@ def plotly_urls() -> dict:
     version = plotly_js_version()
     return {"plotly_js_url": lambda: url_for("plotly_script", version=version),
             "plotly_css_url": lambda: url_for("plotly_stylesheet", version=version)}
+
+
+@bp.get("/surveys/<slug>/dashboard/estimates.json")
+@role_required(*ANY_ROLE)
+def dashboard_estimates(slug: str):  # noqa: ANN201
+    """The dashboard's model estimates (fixed specification), as JSON for static/js/dashboard.js."""
+    survey = survey_for_current_user(slug)
+    result = survey_estimates(survey)
+    figures = {}
+    if result["effects"]:
+        figures["effects"] = dashboard_figures.effects_figure(result["effects"])
+    if result.get("event_study"):
+        figures["event_study"] = dashboard_figures.event_study_figure(result["event_study"])
+    return jsonify({**result, "figures": figures})

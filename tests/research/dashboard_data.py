@@ -6,6 +6,7 @@ need, e.g. a jurisdiction x wave cell of 9 immigrant respondents.
 """
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from sqlalchemy import insert
 
 from surveys.extensions import db
 from surveys.models import Response, Survey
+from tests.factories import STRONG_PASSWORD
 
 
 def add_responses(
@@ -47,3 +49,36 @@ def add_responses(
         db.session.execute(insert(Response), rows)
     db.session.flush()
     return [r["id"] for r in rows]
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, path: str) -> str:  # noqa: ANN001
+    """The CSRF token of the form on ``path`` (a real GET, as a browser would)."""
+    page = client.get(path)
+    match = CSRF_PATTERN.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path} ({page.status_code})"
+    return match.group(1) or match.group(2)
+
+
+def login(client, researcher, password: str = STRONG_PASSWORD) -> None:  # noqa: ANN001
+    """Log in through the real login form."""
+    token = csrf_token(client, "/research/login")
+    response = client.post("/research/login", data={"email": researcher.email, "password": password,
+                                                    "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def post_form(client, path: str, form_page: str, data: dict):  # noqa: ANN001, ANN201
+    """POST ``data`` to ``path`` with the CSRF token from ``form_page``."""
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, form_page)})
+
+
+def default_instrument():  # noqa: ANN201
+    """The shipped instrument, stored (once per database) for surveys that need real items."""
+    from surveys.instrument_store import store_instrument
+    from surveys.instruments import DEFAULT_INSTRUMENT_PATH
+
+    row, _ = store_instrument(DEFAULT_INSTRUMENT_PATH)
+    return row
