@@ -3,11 +3,19 @@
 Under ``/api/`` errors are JSON ``{"error": {"status", "title", "message"}}``;
 elsewhere an HTML page. A 500 rolls the session back first, so a failed
 request cannot leave half a response behind.
+
+A database that does not answer (PostgreSQL restarting, a dropped connection,
+SQLite still locked after its busy timeout) is a 503 with ``Retry-After``, not
+a 500: the transaction was rolled back, the pool reconnects by itself
+(``pool_pre_ping``), and sending the same form again is safe (a survey form's
+one-time token stores it at most once). The log names only the error class:
+a driver's message can quote the SQL parameters, i.e. a respondent's answers.
 """
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
@@ -39,6 +47,35 @@ def _csrf_error(error: CSRFError):  # noqa: ANN202
     )
 
 
+RETRY_AFTER_SECONDS = 10
+
+
+def _database_unavailable(error: DBAPIError):  # noqa: ANN202
+    """The database went away (OperationalError, or any DBAPI error on an invalidated connection): 503."""
+    from flask import current_app
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is already gone; the pool discards it
+        db.session.remove()
+    current_app.logger.warning(
+        "Database unavailable on %s %s (%s)", request.method, request.path, type(error.orig or error).__name__
+    )
+    body, status = render_error(
+        503,
+        "Service briefly unavailable",
+        "The service could not reach its database. Please try again in a minute: "
+        "sending the same form again is safe, and it is stored at most once.",
+    )
+    return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def _dbapi_error(error: DBAPIError):  # noqa: ANN202
+    if isinstance(error, OperationalError) or error.connection_invalidated:
+        return _database_unavailable(error)
+    return _unexpected_error(error)
+
+
 def _unexpected_error(error: Exception):  # noqa: ANN202
     db.session.rollback()
     if isinstance(error, HTTPException):
@@ -53,4 +90,5 @@ def _unexpected_error(error: Exception):  # noqa: ANN202
 def install_error_handlers(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DBAPIError, _dbapi_error)
     app.register_error_handler(Exception, _unexpected_error)

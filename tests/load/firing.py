@@ -132,7 +132,7 @@ class Stored:
             engine.dispose()
         return cls(dict(by_marker), total, without, tokens)
 
-    def check_each(self, fired: Fired, ignore_prefix: str = "template-") -> dict[str, int]:
+    def check_each(self, fired: Fired, ignore_prefix: tuple[str, ...] = ("template-",)) -> dict[str, int]:
         """Assert: accepted -> stored once, whole; refused -> not stored; nothing stored that nobody sent."""
         problems: list[str] = []
         tally = Counter()
