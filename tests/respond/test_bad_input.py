@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from surveys.extensions import db
-from surveys.models import Answer, InviteCode, Response, Survey, SubmissionToken
+from surveys.models import Answer, InviteCode, Response, SubmissionToken, Survey
 from surveys.respond.state import STATE_SALT, SurveyState, dump_state
 
 from .helpers import SurveyWalker, add_invite_codes, hidden_value, instrument_of, make_default_survey
