@@ -7,6 +7,8 @@ chose is read back from the page before each submit and compared with the databa
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -16,6 +18,7 @@ from surveys.models import Response
 from tests.respond.helpers import Database, make_default_survey
 
 from .conftest import axe_violations
+from .live_server import LiveServer
 
 FOCUSED = """() => {
   const e = document.activeElement;
@@ -203,20 +206,24 @@ def test_language_switch_in_the_browser_keeps_answers(app, live_server, page):
     assert page.locator("button.primary").inner_text() == "Página siguiente"
 
 
-def test_without_javascript_the_survey_still_works(app, new_context):
-    context = new_context(java_script_enabled=False)
-    page = context.new_page()
+@contextmanager
+def last_page_without_javascript(app: Any, new_context: Any, language: str) -> Iterator[Any]:
+    """A JavaScript-less browser on the last page of a fresh default survey (clicking "Next" six times)."""
+    page = new_context(java_script_enabled=False).new_page()
     survey = make_default_survey(app)
-    from .live_server import LiveServer
-
     with LiveServer(app) as server:
-        page.goto(f"{server.url}/s/{survey.slug}?lang=es")
+        page.goto(f"{server.url}/s/{survey.slug}?lang={language}")
         page.select_option("#jurisdiction", "J02")
         with page.expect_navigation():
             page.click("button.primary[name=action]")
         for _ in range(6):
             with page.expect_navigation():
                 page.click("button.primary")
+        yield page
+
+
+def test_without_javascript_the_survey_still_works(app, new_context):
+    with last_page_without_javascript(app, new_context, "es") as page:
         # The follow-up question is visible with its plain-words condition, since no script hides it.
         assert page.is_visible("#q-years_in_country") and page.is_visible("#cond-years_in_country")
         page.check("#q-born_abroad-3")  # "neither": the follow-up does not apply
@@ -227,19 +234,7 @@ def test_without_javascript_the_survey_still_works(app, new_context):
 
 
 def test_double_click_on_submit_without_javascript_stores_one_response(app, new_context):
-    context = new_context(java_script_enabled=False)
-    page = context.new_page()
-    survey = make_default_survey(app)
-    from .live_server import LiveServer
-
-    with LiveServer(app) as server:
-        page.goto(f"{server.url}/s/{survey.slug}?lang=en")
-        page.select_option("#jurisdiction", "J01")
-        with page.expect_navigation():
-            page.click("button.primary[name=action]")
-        for _ in range(6):
-            with page.expect_navigation():
-                page.click("button.primary")
+    with last_page_without_javascript(app, new_context, "en") as page:
         page.check("#q-age_band-2")
         page.dblclick("button.primary[value=submit]")
         page.wait_for_url("**/thanks?lang=en")
