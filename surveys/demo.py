@@ -17,8 +17,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from analysis.simulate import SimulationParams, likert_from_latent, simulate
 from sqlalchemy import insert, select
+
+from analysis.simulate import SimulationParams, likert_from_latent, simulate
 
 from .accounts import find_researcher, get_or_create_organisation
 from .audit import record
