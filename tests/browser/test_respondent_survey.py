@@ -239,3 +239,25 @@ def test_double_click_on_submit_without_javascript_stores_one_response(app, new_
         page.dblclick("button.primary[value=submit]")
         page.wait_for_url("**/thanks?lang=en")
     assert Database(app).count(Response) == 1
+
+
+def test_script_hides_follow_ups_live_and_focuses_the_error_summary(app, live_server, page):
+    survey = make_default_survey(app)
+    page.goto(f"{live_server.url}/s/{survey.slug}?lang=en")
+    page.select_option("#jurisdiction", "J01")
+    with page.expect_navigation():
+        page.click("button.primary[name=action]")
+    page.evaluate("() => { const r = document.querySelector('input[type=radio]'); r.value = '77'; r.checked = true; }")
+    with page.expect_navigation():
+        page.click("button.primary")
+    assert page.evaluate("() => document.activeElement.classList.contains('error-summary')")
+    assert page.locator("input[value='77']").count() == 0  # the impossible answer is not offered again
+    for _ in range(6):
+        with page.expect_navigation():
+            page.click("button.primary")
+    assert page.locator("h1").inner_text() == "About you"
+    assert not page.is_visible("#q-years_in_country") and not page.is_visible("#cond-years_in_country")
+    page.check("#q-born_abroad-1")
+    assert page.is_visible("#q-years_in_country")
+    page.check("#q-born_abroad-3")
+    assert not page.is_visible("#q-years_in_country")
