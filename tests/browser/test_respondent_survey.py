@@ -40,6 +40,20 @@ PICK = {"born_abroad": 0, "age_band": 3}
 TEXT = "More patrols at night, please."
 
 
+def start_survey(page: Any, base_url: str, slug: str, language: str, jurisdiction: str = "J01") -> None:
+    """Open the start page, choose a place and start (with ordinary clicks)."""
+    page.goto(f"{base_url}/s/{slug}?lang={language}")
+    page.select_option("#jurisdiction", jurisdiction)
+    with page.expect_navigation():
+        page.click("button.primary[name=action]")
+
+
+def next_pages(page: Any, count: int) -> None:
+    for _ in range(count):
+        with page.expect_navigation():
+            page.click("button.primary")
+
+
 def keyboard_answer_page(page: Any, handled: set[str]) -> str:
     """Tab through one page answering each question once; returns the value of the nav button pressed."""
     for _ in range(400):
@@ -180,10 +194,7 @@ def test_arabic_layout_is_right_to_left(app, live_server, page):
     survey = make_default_survey(app)
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     for language, rtl in (("en", False), ("ar", True)):
-        page.goto(f"{live_server.url}/s/{survey.slug}?lang={language}")
-        page.select_option("#jurisdiction", "J01")
-        with page.expect_navigation():
-            page.click("button.primary[name=action]")
+        start_survey(page, live_server.url, survey.slug, language)
         assert page.evaluate("() => getComputedStyle(document.body).direction") == ("rtl" if rtl else "ltr")
         radio, label = _box(page, ".option input"), _box(page, ".option label")
         next_button = _box(page, "button.primary")
@@ -194,10 +205,7 @@ def test_arabic_layout_is_right_to_left(app, live_server, page):
 
 def test_language_switch_in_the_browser_keeps_answers(app, live_server, page):
     survey = make_default_survey(app)
-    page.goto(f"{live_server.url}/s/{survey.slug}?lang=en")
-    page.select_option("#jurisdiction", "J01")
-    with page.expect_navigation():
-        page.click("button.primary[name=action]")
+    start_survey(page, live_server.url, survey.slug, "en")
     page.check("#q-report_burglary_victim-4")
     with page.expect_navigation():
         page.click("button[name=switch_lang][value=es]")
@@ -212,13 +220,8 @@ def last_page_without_javascript(app: Any, new_context: Any, language: str) -> I
     page = new_context(java_script_enabled=False).new_page()
     survey = make_default_survey(app)
     with LiveServer(app) as server:
-        page.goto(f"{server.url}/s/{survey.slug}?lang={language}")
-        page.select_option("#jurisdiction", "J02")
-        with page.expect_navigation():
-            page.click("button.primary[name=action]")
-        for _ in range(6):
-            with page.expect_navigation():
-                page.click("button.primary")
+        start_survey(page, server.url, survey.slug, language, "J02")
+        next_pages(page, 6)
         yield page
 
 
@@ -243,18 +246,13 @@ def test_double_click_on_submit_without_javascript_stores_one_response(app, new_
 
 def test_script_hides_follow_ups_live_and_focuses_the_error_summary(app, live_server, page):
     survey = make_default_survey(app)
-    page.goto(f"{live_server.url}/s/{survey.slug}?lang=en")
-    page.select_option("#jurisdiction", "J01")
-    with page.expect_navigation():
-        page.click("button.primary[name=action]")
+    start_survey(page, live_server.url, survey.slug, "en")
     page.evaluate("() => { const r = document.querySelector('input[type=radio]'); r.value = '77'; r.checked = true; }")
     with page.expect_navigation():
         page.click("button.primary")
     assert page.evaluate("() => document.activeElement.classList.contains('error-summary')")
     assert page.locator("input[value='77']").count() == 0  # the impossible answer is not offered again
-    for _ in range(6):
-        with page.expect_navigation():
-            page.click("button.primary")
+    next_pages(page, 6)
     assert page.locator("h1").inner_text() == "About you"
     assert not page.is_visible("#q-years_in_country") and not page.is_visible("#cond-years_in_country")
     page.check("#q-born_abroad-1")
