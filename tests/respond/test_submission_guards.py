@@ -1,6 +1,7 @@
 """Ballot-stuffing guards: a double click stores one response; rate limits without stored addresses."""
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 
@@ -175,3 +176,20 @@ def test_redis_counters_hold_across_apps_and_never_hold_the_address(database_url
         if second_worker is not None:
             with second_worker.app_context():
                 db.engine.dispose()
+
+
+def test_unreachable_counter_store_does_not_lose_answers(database_url, caplog):
+    """If Redis is down the response is still stored, and the warning names no client."""
+    app = create_app(config_for(database_url, RATELIMIT_ENABLED=True, SUBMISSION_RATE_LIMIT="1 per hour",
+                                RATELIMIT_STORAGE_URI="redis://127.0.0.1:9"))
+    try:
+        survey = make_default_survey(app)
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = "203.0.113.99"
+        caplog.set_level(logging.WARNING)
+        assert _complete(client, survey).status == 303
+        assert Database(app).count(Response) == 1
+        warnings = [r.getMessage() for r in caplog.records if r.name == "surveys.respond.throttle"]
+        assert warnings and not any("203.0.113.99" in w for w in warnings)
+    finally:
+        empty_all_tables(app)
