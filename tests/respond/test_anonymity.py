@@ -269,3 +269,10 @@ def test_stored_date_is_coarsened(app, client, database, granularity):
     today = date.today()
     expected = today if granularity == "day" else date.fromordinal(today.toordinal() - today.weekday())
     assert row["submitted_on"] == expected
+
+
+def test_error_pages_set_no_cookie_either(client, survey):
+    client.get(f"/s/{survey.slug}")  # a session with a CSRF token exists
+    response = client.post(f"/s/{survey.slug}", data={"lang": "es"})  # no CSRF token: the error page
+    assert response.status_code == 400
+    assert all(h.startswith("session=") for h in _set_cookies(response))
