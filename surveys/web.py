@@ -21,7 +21,11 @@ def select_locale() -> str:
     and the form, so nothing persistent is left on their device.
     """
     supported = current_app.config["LANGUAGES"]
-    requested = request.args.get("lang") or request.form.get("lang")
+    requested = request.args.get("lang")
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    # Reading the form of an oversized body would raise 413 inside an error page; skip it.
+    if not requested and request.content_length and (not limit or request.content_length <= limit):
+        requested = request.form.get("lang")
     if requested in supported:
         return requested
     return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -15,7 +15,7 @@ from flask import current_app, render_template, request
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..instrument_store import parsed_instrument
 from ..models import Survey, Wave
 
@@ -80,7 +80,14 @@ def wave_status(survey: Survey, today: date | None = None) -> WaveStatus:
 
 
 def render_page(template: str, language: str, direction: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    """Render a respondent template in ``language`` (chrome, formats and ``<html lang dir>``)."""
+    """Render a respondent template in ``language`` (chrome, formats and ``<html lang dir>``).
+
+    Survey pages never look at researcher logins: without the anonymous user set
+    here, Flask-Login's template context would load the user, and its "strong"
+    session protection would rewrite the session and send respondents a
+    remember-me cookie deletion (error pages included).
+    """
+    login_manager._update_request_context_with_user()  # the anonymous user, for this request only
     with force_locale(language):
         body = render_template(
             template, page_lang=language, page_dir=direction, lang=language,

@@ -29,6 +29,12 @@ def _limits() -> list[RateLimitItem]:
     return parse_many(current_app.config.get("SUBMISSION_RATE_LIMIT") or "30 per hour; 300 per day")
 
 
+def _identifiers() -> tuple[str, ...]:
+    """(RATELIMIT_KEY_PREFIX, scope, keyed hash of the address): what the counter store sees."""
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    return (prefix, SCOPE, anonymous_client_key()) if prefix else (SCOPE, anonymous_client_key())
+
+
 def _active() -> bool:
     return bool(limiter.enabled and current_app.config.get("RATELIMIT_ENABLED", True))
 
@@ -37,9 +43,9 @@ def submission_allowed() -> bool:
     """False when this client has used up any of the submission limits."""
     if not _active():
         return True
-    key = anonymous_client_key()
+    identifiers = _identifiers()
     try:
-        return all(limiter.limiter.test(item, SCOPE, key) for item in _limits())
+        return all(limiter.limiter.test(item, *identifiers) for item in _limits())
     except Exception:  # noqa: BLE001 - a storage outage must not lose a respondent's answers
         log.warning("Rate-limit storage unavailable; submission allowed without a check.")
         return True
@@ -49,9 +55,9 @@ def count_submission() -> None:
     """Count one stored submission (or one wrong invite code) against this client."""
     if not _active():
         return
-    key = anonymous_client_key()
+    identifiers = _identifiers()
     try:
         for item in _limits():
-            limiter.limiter.hit(item, SCOPE, key)
+            limiter.limiter.hit(item, *identifiers)
     except Exception:  # noqa: BLE001 - see submission_allowed
         log.warning("Rate-limit storage unavailable; submission not counted.")
