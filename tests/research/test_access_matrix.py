@@ -29,6 +29,8 @@ from surveys import create_app
 from surveys.api_tokens import create_token
 from surveys.config import TestConfig
 from surveys.extensions import db
+from surveys.instrument_store import store_instrument
+from surveys.instruments import DEFAULT_INSTRUMENT_PATH
 from surveys.models import Researcher
 from tests.conftest import config_for, empty_all_tables
 from tests.factories import STRONG_PASSWORD, make_organisation, make_researcher, make_survey
@@ -45,8 +47,12 @@ ACCESS: dict[str, tuple[str, ...]] = {
     "index": PUBLIC,
     "healthz": PUBLIC,
     "static": PUBLIC,
-    # respondents
-    "respond.survey": PUBLIC,
+    # respondents (the survey is anonymous: every visitor gets the same pages)
+    "respond.start": PUBLIC,
+    "respond.begin": PUBLIC,
+    "respond.page": PUBLIC,
+    "respond.page_get": PUBLIC,
+    "respond.thanks": PUBLIC,
     # researcher accounts (auth_routes, auth_token_routes)
     "research.login": PUBLIC,
     "research.logout": ANY_ROLE,
@@ -82,6 +88,9 @@ OK: dict[tuple[str, str], tuple[int, ...]] = {
     ("research.login", "GET"): (200, 302),  # a logged-in researcher is sent home
     ("research.researcher_reset_password", "POST"): (200,),  # shows the new password once
     ("research.invite_codes", "POST"): (200, 400),  # shows the new codes once (an empty form keeps count=100)
+    ("respond.begin", "POST"): (422,),  # an empty consent form is refused with its errors
+    ("respond.page", "POST"): (400, 422),
+    ("respond.page_get", "GET"): (303,),  # no questionnaire in progress: back to the start page
 }
 
 
@@ -138,7 +147,8 @@ def matrix(database_url: str) -> Iterator[tuple[Flask, World]]:
     app = create_app(config_for(database_url, WTF_CSRF_ENABLED=False))
     with app.app_context():
         organisation = make_organisation()
-        survey = make_survey(organisation=organisation, uses_invite_codes=True)
+        instrument, _ = store_instrument(DEFAULT_INSTRUMENT_PATH)
+        survey = make_survey(organisation=organisation, uses_invite_codes=True, instrument=instrument)
         people = {role: make_researcher(role=role, organisation=organisation) for role in ANY_ROLE}
         colleague = make_researcher(role="analyst", organisation=organisation)
         other = make_researcher(role="admin")

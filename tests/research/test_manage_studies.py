@@ -246,3 +246,25 @@ def test_get_never_changes_state(app, logged_in, analyst):
         assert db.session.query(InviteCode).count() == 0
         assert db.session.query(Jurisdiction).count() == 2
         assert db.session.query(Survey).count() == 1
+
+
+def test_printed_codes_work_once_in_the_submission_service(app, logged_in, analyst):
+    """A code from the printable page is accepted once by ``store_response``, then refused."""
+    from surveys.instrument_store import parsed_instrument, store_instrument
+    from surveys.instruments import DEFAULT_INSTRUMENT_PATH
+    from surveys.submission import InvalidInviteCode, store_response
+
+    with app.app_context():
+        instrument, _ = store_instrument(DEFAULT_INSTRUMENT_PATH)
+        organisation = db.session.get(Researcher, analyst.id).organisation
+        slug = make_survey(organisation=organisation, instrument=instrument, uses_invite_codes=True).slug
+        db.session.commit()
+    page = post_form(logged_in, f"/research/surveys/{slug}/invite-codes", {"count": "2", "batch": "x"})
+    code = re.findall(r'class="invite-code">([A-Z0-9-]+)<', page.get_data(as_text=True))[0]
+    with app.app_context():
+        survey = db.session.scalar(select(Survey).where(Survey.slug == slug))
+        parsed = parsed_instrument(survey.instrument)
+        wave, place = survey.waves[-1], survey.jurisdictions[0]
+        store_response(parsed, survey, wave, place, "en", {}, invite_code=code.lower().replace("-", " "))
+        with pytest.raises(InvalidInviteCode):
+            store_response(parsed, survey, wave, place, "en", {}, invite_code=code)
