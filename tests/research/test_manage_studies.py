@@ -268,3 +268,40 @@ def test_printed_codes_work_once_in_the_submission_service(app, logged_in, analy
         store_response(parsed, survey, wave, place, "en", {}, invite_code=code.lower().replace("-", " "))
         with pytest.raises(InvalidInviteCode):
             store_response(parsed, survey, wave, place, "en", {}, invite_code=code)
+
+
+def test_survey_settings(app, logged_in, analyst):
+    slug = _survey(app, analyst)
+    url = f"/research/surveys/{slug}/settings"
+    assert 'value="10"' in logged_in.get(url).get_data(as_text=True)
+    low = post_form(logged_in, url, {"title": "Renamed", "min_cell_size": "5"})
+    assert low.status_code == 400
+    saved = post_form(logged_in, url, {"title": "Renamed", "description": "d", "min_cell_size": "20", "archived": "y"})
+    assert saved.status_code == 302
+    with app.app_context():
+        survey = db.session.scalar(select(Survey).where(Survey.slug == slug))
+        assert (survey.title, survey.min_cell_size, survey.archived) == ("Renamed", 20, True)
+        audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "survey.update"))
+        assert audit.parameters["changed"]["min_cell_size"] == {"from": 10, "to": 20}
+    assert logged_in.get(f"/s/{slug}").status_code == 404  # archived: the respondent address is closed
+
+
+def test_delete_policy_event(app, logged_in, analyst):
+    from tests.factories import make_policy_event
+
+    slug = _survey(app, analyst)
+    other_slug = _survey(app, analyst)
+    with app.app_context():
+        survey = db.session.scalar(select(Survey).where(Survey.slug == slug))
+        other = db.session.scalar(select(Survey).where(Survey.slug == other_slug))
+        ours = make_policy_event(survey.jurisdictions[0], date(2025, 1, 1)).id
+        theirs = make_policy_event(other.jurisdictions[0], date(2025, 1, 1)).id
+        db.session.commit()
+    manage = f"/research/surveys/{slug}/manage"
+    wrong_survey = post_form(logged_in, manage, {}, action=f"/research/surveys/{slug}/events/{theirs}/delete")
+    assert wrong_survey.status_code == 404
+    assert post_form(logged_in, manage, {}, action=f"/research/surveys/{slug}/events/{ours}/delete").status_code == 302
+    with app.app_context():
+        assert [e.id for e in db.session.scalars(select(PolicyEvent))] == [theirs]
+        audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "policy_event.delete"))
+        assert audit.parameters["event_date"] == "2025-01-01"
