@@ -95,8 +95,9 @@ def begin(slug: str):  # noqa: ANN201
     if waves.open_wave is None:
         return _closed_page(ctx, language, 409)
     form = _consent_form(ctx, request.form, language)
+    # A place fixed by the link's ?j= stays fixed when the page is shown again.
+    fixed = next((j for j in ctx.survey.jurisdictions if j.code == request.form.get("fixed_j")), None)
     if switch:
-        fixed = next((j for j in ctx.survey.jurisdictions if j.code == request.form.get("fixed_j")), None)
         return _consent_page(ctx, form, language, fixed_jurisdiction=fixed)
     valid = form.validate()
     invite = (form.invite_code.data or "").strip() if ctx.survey.uses_invite_codes else None
@@ -108,7 +109,7 @@ def begin(slug: str):  # noqa: ANN201
             form.invite_code.errors = [messages.invite_code_invalid()]
             valid = False
     if not valid:
-        return _consent_page(ctx, form, language, 422)
+        return _consent_page(ctx, form, language, 422, fixed_jurisdiction=fixed)
     state = SurveyState(
         survey_id=ctx.survey.id, wave_id=waves.open_wave.id,
         jurisdiction_id=form.chosen_jurisdiction.id, invite_code=invite,
