@@ -2,17 +2,13 @@
 jurisdictions and a policy event; every request stays on the app's origin; axe-core finds
 no serious or critical violation on any researcher page visited.
 
-Skips when Chromium, Playwright or axe-core is missing, unless ``CTS_REQUIRE_BROWSER=1``.
+Uses the shared infrastructure in ``tests/browser/conftest.py`` (skips without Chromium,
+Playwright or axe-core unless ``CTS_REQUIRE_BROWSER=1``).
 """
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
 from sqlalchemy import select
 
 from surveys.extensions import db
@@ -22,68 +18,18 @@ from surveys.models import PolicyEvent, Survey
 from tests.factories import STRONG_PASSWORD
 from tests.research.accounts_helpers import add_researcher
 
-from .live_server import LiveServer
-
-pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+from .conftest import axe_violations
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CTS_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser tests are required (CTS_REQUIRE_BROWSER=1) but {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture
-def researcher_page(app) -> Iterator[tuple[Any, list[str], str]]:  # noqa: ANN001
-    """(page, every URL the browser requested, the live server's origin)."""
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    if not AXE.exists():
-        _unavailable("node_modules/axe-core is missing (npm ci)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    requested: list[str] = []
-    with LiveServer(app) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        context = browser.new_context(locale="en-US")
-        context.set_default_timeout(15_000)
-        context.on("request", lambda request: requested.append(request.url))
-        try:
-            yield context.new_page(), requested, server.url
-        finally:
-            context.close()
-            browser.close()
-
-
-def axe_serious(page: Any) -> list[dict[str, Any]]:
-    """Serious and critical axe-core violations on the current page (injected through DevTools, not a tag)."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE.read_text())
-    result = page.evaluate(
-        "() => axe.run(document, {resultTypes: ['violations'],"
-        " runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
-    )
-    return [{"id": v["id"], "help": v["help"], "targets": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
-
-
-def test_researcher_creates_a_survey_with_two_jurisdictions_and_a_policy_event(app, researcher_page):
-    page, requested, origin = researcher_page
+def test_researcher_creates_a_survey_with_two_jurisdictions_and_a_policy_event(app, live_server, page, page_requests):
+    origin = live_server.url
     with app.app_context():
         store_instrument(DEFAULT_INSTRUMENT_PATH)
     admin = add_researcher(app, role="admin")
     violations: dict[str, list] = {}
 
     def scan() -> None:
-        found = axe_serious(page)
+        found = axe_violations(page)
         if found:
             violations[urlsplit(page.url).path] = found
 
@@ -154,6 +100,6 @@ def test_researcher_creates_a_survey_with_two_jurisdictions_and_a_policy_event(a
         event = db.session.scalar(select(PolicyEvent))
         assert (event.jurisdiction.code, event.kind, event.direction) == ("BAY", "287g_signed", -1)
 
-    foreign = [url for url in requested if not url.startswith(origin + "/") and not url.startswith("data:")]
-    assert not foreign, f"requests left the app's origin: {foreign}"
+    assert page_requests.urls, "the recorder saw no request"
+    assert not page_requests.other_origins(origin), page_requests.other_origins(origin)
     assert not violations, violations
