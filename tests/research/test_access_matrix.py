@@ -20,6 +20,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -29,9 +30,11 @@ from surveys import create_app
 from surveys.api_tokens import create_token
 from surveys.config import TestConfig
 from surveys.extensions import db
+from surveys.instrument_store import store_instrument
+from surveys.instruments import DEFAULT_INSTRUMENT_PATH
 from surveys.models import Researcher
 from tests.conftest import config_for, empty_all_tables
-from tests.factories import STRONG_PASSWORD, make_organisation, make_researcher, make_survey
+from tests.factories import STRONG_PASSWORD, make_organisation, make_policy_event, make_researcher, make_survey
 
 PUBLIC = ("anonymous", "admin", "analyst", "viewer")
 ANY_ROLE = ("admin", "analyst", "viewer")
@@ -45,8 +48,12 @@ ACCESS: dict[str, tuple[str, ...]] = {
     "index": PUBLIC,
     "healthz": PUBLIC,
     "static": PUBLIC,
-    # respondents
-    "respond.survey": PUBLIC,
+    # respondents (the survey is anonymous: every visitor gets the same pages)
+    "respond.start": PUBLIC,
+    "respond.begin": PUBLIC,
+    "respond.page": PUBLIC,
+    "respond.page_get": PUBLIC,
+    "respond.thanks": PUBLIC,
     # researcher accounts (auth_routes, auth_token_routes)
     "research.login": PUBLIC,
     "research.logout": ANY_ROLE,
@@ -62,6 +69,8 @@ ACCESS: dict[str, tuple[str, ...]] = {
     "research.wave_close": MANAGERS,
     "research.wave_reopen": MANAGERS,
     "research.policy_event_new": MANAGERS,
+    "research.policy_event_delete": MANAGERS,
+    "research.survey_settings": MANAGERS,
     "research.invite_codes": MANAGERS,
     # administration (admin_routes)
     "research.researchers": ADMINS,
@@ -82,6 +91,9 @@ OK: dict[tuple[str, str], tuple[int, ...]] = {
     ("research.login", "GET"): (200, 302),  # a logged-in researcher is sent home
     ("research.researcher_reset_password", "POST"): (200,),  # shows the new password once
     ("research.invite_codes", "POST"): (200, 400),  # shows the new codes once (an empty form keeps count=100)
+    ("respond.begin", "POST"): (422,),  # an empty consent form is refused with its errors
+    ("respond.page", "POST"): (400, 422),
+    ("respond.page_get", "GET"): (303,),  # no questionnaire in progress: back to the start page
 }
 
 
@@ -97,6 +109,8 @@ class World:
     own_token_ids: dict[str, int]  # role -> a token of that researcher
     other_researcher_id: int
     other_token_id: int
+    event_ids: dict[str, int]  # visitor -> a policy event of the survey (deleting one leaves the others)
+    other_event_id: int
 
 
 def _url_values(world: World, visitor: str, foreign: bool = False) -> dict[str, Any]:
@@ -108,11 +122,12 @@ def _url_values(world: World, visitor: str, foreign: bool = False) -> dict[str, 
         "researcher_id": world.other_researcher_id if foreign else world.colleague_id,
         "token_id": world.other_token_id if foreign else own_token,
         "filename": "css/app.css",
+        "event_id": world.other_event_id if foreign else world.event_ids[visitor],
     }
 
 
 # URL variables that name an object of an organisation (checked for 404 across organisations).
-SCOPED_VARIABLES = {"slug", "researcher_id", "token_id"}
+SCOPED_VARIABLES = {"slug", "researcher_id", "token_id", "event_id"}
 # ...except where the variable names the visitor's own object (own tokens are checked per owner).
 OWNER_SCOPED = {"research.revoke_api_token"}
 
@@ -138,7 +153,8 @@ def matrix(database_url: str) -> Iterator[tuple[Flask, World]]:
     app = create_app(config_for(database_url, WTF_CSRF_ENABLED=False))
     with app.app_context():
         organisation = make_organisation()
-        survey = make_survey(organisation=organisation, uses_invite_codes=True)
+        instrument, _ = store_instrument(DEFAULT_INSTRUMENT_PATH)
+        survey = make_survey(organisation=organisation, uses_invite_codes=True, instrument=instrument)
         people = {role: make_researcher(role=role, organisation=organisation) for role in ANY_ROLE}
         colleague = make_researcher(role="analyst", organisation=organisation)
         other = make_researcher(role="admin")
@@ -154,7 +170,10 @@ def matrix(database_url: str) -> Iterator[tuple[Flask, World]]:
             own_token_ids=own_tokens,
             other_researcher_id=other.id,
             other_token_id=create_token(other, "other token")[0].id,
+            event_ids={v: make_policy_event(survey.jurisdictions[0], date(2024, 1, 1)).id for v in VISITORS},
+            other_event_id=make_policy_event(other_survey.jurisdictions[0], date(2024, 1, 1)).id,
         )
+        db.session.commit()
     yield app, world
     empty_all_tables(app)
 

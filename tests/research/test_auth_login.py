@@ -247,3 +247,15 @@ def test_login_records_audit_and_last_login(app, client):
         assert row.last_login_at is not None
         audit = db.session.query(AuditLog).filter_by(action="auth.login").one()
         assert audit.researcher_id == researcher.id
+
+
+def test_session_cookie_is_bound_to_the_browser(app, client):
+    """Flask-Login's "strong" session protection: the cookie replayed by another user agent is dropped."""
+    researcher = _researcher(app)
+    login_as(client, researcher)
+    stolen = client.get_cookie("session").value
+    same_browser, other_browser = app.test_client(), app.test_client()
+    same_browser.set_cookie("session", stolen)
+    other_browser.set_cookie("session", stolen)
+    assert same_browser.get("/research/").status_code == 200  # the copy works from the same browser...
+    assert other_browser.get("/research/", headers={"User-Agent": "Mozilla/5.0 (elsewhere)"}).status_code == 302
