@@ -13,7 +13,7 @@ from .. import exports
 from ..aggregates import aggregate, available_languages
 from ..audit import record
 from ..extensions import db
-from ..filters import InvalidFilter, filter_form, parse_filters
+from ..filters import InvalidFilter, filter_form, parse_filters, with_filter_choices
 from . import bp
 from .access import ANY_ROLE, MANAGERS, current_researcher, role_required, survey_for_current_user
 from .export_forms import AggregateExportForm, CodebookForm, ResponseExportForm
@@ -32,10 +32,12 @@ def _audit(action: str, survey, parameters: dict) -> None:  # noqa: ANN001
 
 
 def _aggregate_form(survey, languages):  # noqa: ANN001, ANN202
-    form = AggregateExportForm()
-    form.jurisdiction.choices = [(j.code, j.name) for j in survey.jurisdictions]
-    form.language.choices = [("", "All languages")] + [(code, code) for code in languages]
-    return form
+    return with_filter_choices(AggregateExportForm(), survey, languages)
+
+
+def _validated(form) -> None:  # noqa: ANN001
+    if not form.validate_on_submit():
+        abort(400, description="; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()) or "Invalid form.")
 
 
 @bp.get("/surveys/<slug>/export")
@@ -58,8 +60,7 @@ def export_aggregates(slug: str):  # noqa: ANN201
     survey = survey_for_current_user(slug)
     languages = available_languages(survey)
     form = _aggregate_form(survey, languages)
-    if not form.validate_on_submit():
-        abort(400, description="; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()) or "Invalid form.")
+    _validated(form)
     try:
         filters = parse_filters(survey, request.form, languages)
     except InvalidFilter as exc:
@@ -78,8 +79,7 @@ def export_aggregates(slug: str):  # noqa: ANN201
 def export_responses(slug: str):  # noqa: ANN201
     survey = survey_for_current_user(slug)
     form = ResponseExportForm()
-    if not form.validate_on_submit():
-        abort(400, description="; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()) or "Invalid form.")
+    _validated(form)
     result = exports.export_responses(survey, form.format.data)
     _audit("export.responses", survey, {"format": form.format.data, "rows": result.rows})
     return attachment(result.content, result.filename, result.mimetype)
@@ -90,8 +90,7 @@ def export_responses(slug: str):  # noqa: ANN201
 def export_codebook(slug: str):  # noqa: ANN201
     survey = survey_for_current_user(slug)
     form = CodebookForm()
-    if not form.validate_on_submit():
-        abort(400, description="; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()) or "Invalid form.")
+    _validated(form)
     _audit("export.codebook", survey, {"format": form.format.data})
     if form.format.data == "json":
         return attachment(codebooks.codebook_json(survey).encode("utf-8"), f"{survey.slug}-codebook.json",
