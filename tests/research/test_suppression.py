@@ -24,7 +24,6 @@ from tests.api.api_data import API_SLUG, make_api_study
 from tests.research.dashboard_data import login, post_form
 from tests.research.test_dashboard import figures_of
 
-
 # --- the rule ---------------------------------------------------------------------------------
 
 def test_primary_and_complementary_cells_in_a_two_way_table() -> None:
