@@ -151,7 +151,9 @@ class Checker:
         kind = item.get("type")
         for key in item:
             if key in _ONLY_FOR and isinstance(kind, str) and kind not in _ONLY_FOR[key]:
-                self.add(path + (key,), f"'{key}' does not apply to a {kind} item (only to: {', '.join(_ONLY_FOR[key])})")
+                self.add(
+                    path + (key,), f"'{key}' does not apply to a {kind} item (only to: {', '.join(_ONLY_FOR[key])})"
+                )
         for key in ("text", "help"):
             self.translated(path + (key,), item.get(key))
         for end in ("low", "high"):
@@ -160,7 +162,9 @@ class Checker:
             self.condition(path + ("show_if",), item["show_if"], before=(block, randomized))
         info = ItemInfo(str(kind), path, block)
         if kind in CHOICE_TYPES and "options" in item:
-            self.choice_codes(path + ("options",), kind, self.resolve_options(path + ("options",), item["options"]), info)
+            self.choice_codes(
+                path + ("options",), kind, self.resolve_options(path + ("options",), item["options"]), info
+            )
         elif kind in ("scale", "number"):
             self.numeric_range(path, item, info)
         if kind != "grid":
@@ -199,8 +203,11 @@ class Checker:
         substantive = sorted(info.codes - info.missing)
         if kind in ("likert", "grid") and substantive:
             if len(substantive) not in LIKERT_POINTS or substantive[-1] - substantive[0] != len(substantive) - 1:
-                self.add(path, f"a {kind} item needs 4, 5 or 7 answer options with consecutive codes "
-                               f"(not counting 'missing: true' options); got codes {substantive}")
+                self.add(
+                    path,
+                    f"a {kind} item needs 4, 5 or 7 answer options with consecutive codes "
+                    f"(not counting 'missing: true' options); got codes {substantive}",
+                )
             info.low, info.high = substantive[0], substantive[-1]
         if kind == "multiple" and len(info.missing) > 0 and len(substantive) == 0:
             self.add(path, "a multiple-choice item needs at least one option that is not 'missing: true'")
@@ -211,7 +218,9 @@ class Checker:
             low = SCALE_DEFAULT[0] if low is None else low
             high = SCALE_DEFAULT[1] if high is None else high
             if not (_code(low) is not None and _code(high) is not None and 2 <= high - low <= 20):
-                self.add(path, f"a scale item needs whole-number min and max, 2 to 20 points apart (got {low} and {high})")
+                self.add(
+                    path, f"a scale item needs whole-number min and max, 2 to 20 points apart (got {low} and {high})"
+                )
                 return
         if isinstance(low, (int, float)) and isinstance(high, (int, float)) and not isinstance(low, bool):
             if low >= high:
@@ -238,7 +247,9 @@ class Checker:
                 self.add(path + ("item",), f"refers to '{target_id}', which does not come earlier in the instrument")
             return
         if before is not None and target.block == before[0] and before[1]:
-            self.add(path + ("item",), f"refers to '{target_id}' in the same randomized block, whose order is not fixed")
+            self.add(
+                path + ("item",), f"refers to '{target_id}' in the same randomized block, whose order is not fixed"
+            )
         if target.type in ("text", "number"):
             self.add(path + ("item",), f"'{target_id}' is a {target.type} item; conditions need a choice or scale item")
             return
@@ -248,13 +259,18 @@ class Checker:
             code = _code(code)
             if code is None:
                 continue
-            exists = code in target.codes if target.codes else (target.low is not None and target.low <= code <= target.high)
+            exists = (
+                code in target.codes if target.codes else (target.low is not None and target.low <= code <= target.high)
+            )
             if not exists:
                 known = sorted(target.codes) if target.codes else f"{target.low}..{target.high}"
                 self.add(path + ("in", i), f"code {code} is not an answer option of '{target_id}' (codes: {known})")
             elif before is None and code in target.missing:
-                self.add(path + ("in", i), f"code {code} of '{target_id}' is a 'missing: true' option; "
-                                           "a flag is unknown (None) for it, not true")
+                self.add(
+                    path + ("in", i),
+                    f"code {code} of '{target_id}' is a 'missing: true' option; "
+                    "a flag is unknown (None) for it, not true",
+                )
 
     def _all_ids(self) -> set[str]:
         """Every item id in the document, also the ones that come later than the current item."""
@@ -284,7 +300,10 @@ class Checker:
                     hint = "; list its rows instead" if item_id in self.grids else ""
                     self.add(path + ("items", i), f"unknown item '{item_id}'{hint}")
                 elif info.type not in NUMERIC_TYPES:
-                    self.add(path + ("items", i), f"item '{item_id}' is a {info.type} item; scales need likert, grid, scale or number items")
+                    self.add(
+                        path + ("items", i),
+                        f"item '{item_id}' is a {info.type} item; scales need likert, grid, scale or number items",
+                    )
                 elif info.low is not None:
                     ranges.setdefault((info.low, info.high), item_id)
             if len(ranges) > 1:

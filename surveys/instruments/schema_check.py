@@ -38,7 +38,9 @@ def _pattern_hint(pattern: str) -> str:
         return "is not a valid id: use 1-32 lowercase letters, digits or _, starting with a letter"
     if pattern == defs["language_code"]["pattern"]:
         return "is not a valid language code (e.g. en, es, pt-BR)"
-    return "is not a valid instrument id: use lowercase letters, digits and -, starting with a letter"
+    if pattern == _validator().schema["properties"]["id"]["pattern"]:
+        return "is not a valid instrument id: use lowercase letters, digits and -, starting with a letter"
+    return f"does not match the pattern {pattern}"
 
 
 def _describe(value: object) -> str:
@@ -63,7 +65,9 @@ def _explain(error: ValidationError, where: Locator) -> list[Problem]:
     path = tuple(error.absolute_path)
     kind, value, instance = error.validator, error.validator_value, error.instance
     if "propertyNames" in error.relative_schema_path:
-        return [where.problem(path + (str(instance),), f"'{instance}' {_pattern_hint(error.schema['pattern'])}")]
+        return [
+            where.problem(path + (str(instance),), f"'{instance}' {_pattern_hint(error.schema.get('pattern', ''))}")
+        ]
     if kind == "additionalProperties" and value is False and isinstance(instance, dict):
         allowed = sorted(error.schema.get("properties", {}))
         return [
@@ -76,7 +80,9 @@ def _explain(error: ValidationError, where: Locator) -> list[Problem]:
         inner = [e for e in error.context if e.relative_schema_path[0] == branch]
         if isinstance(instance, (str, list)) and inner:
             return [p for e in inner for p in _explain(e, where)]
-        return [where.problem(path, f"must be the name of an option set or a list of options (got {_describe(instance)})")]
+        return [
+            where.problem(path, f"must be the name of an option set or a list of options (got {_describe(instance)})")
+        ]
     return [where.problem(path, _message(error, kind, value, instance))]
 
 

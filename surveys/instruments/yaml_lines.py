@@ -47,7 +47,11 @@ def load_with_lines(text: str) -> tuple[object, dict[Path, int], list[Problem]]:
 
     On a YAML syntax error the data is None and the one problem names the line.
     """
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # a control character anywhere in the text
+        line = text[: exc.position].count("\n") + 1
+        return None, {}, [Problem(f"not valid YAML: character #x{exc.character:04x} is not allowed", line=line)]
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:

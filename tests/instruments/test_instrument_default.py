@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
+import sys
 
 import pytest
 
@@ -171,3 +173,18 @@ def test_scale_items_of_the_overall_trust_question_run_from_zero_to_ten(core):
     assert [o.code for o in q.options] == list(range(11))
     assert q.options[0].label["en"] == "0 – No trust at all"
     assert q.options[5].label["es"] == "5"
+
+
+def test_the_package_imports_only_the_standard_library_yaml_and_jsonschema():
+    """The loader is pure Python: no Flask, nothing else from ``surveys``."""
+    allowed = set(sys.stdlib_module_names) | {"yaml", "jsonschema"}
+    package = DEFAULT_INSTRUMENT_PATH.parent
+    for module in package.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                roots = [alias.name.split(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                roots = [node.module.split(".")[0]]
+            else:
+                continue
+            assert set(roots) <= allowed, f"{module.name} imports {roots}"

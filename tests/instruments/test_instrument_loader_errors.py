@@ -29,77 +29,210 @@ def test_the_small_fixture_is_valid(mini):
     ("old", "new", "marker", "item", "says"),
     [
         # translations
-        ("text: {en: Police are fair, es: La policía es justa}", "text: {en: Police are fair}",
-         "text: {en: Police are fair}", "fair", "missing the 'es' translation"),
-        ("- {id: respect, text: {en: Respect, es: Respeto}}", "- {id: respect, text: {en: Respect, es: '  '}}",
-         "- {id: respect,", "respect", "'es' translation is blank"),
-        ("{code: 2, label: {en: Disagree, es: En desacuerdo}}", "{code: 2, label: {en: Disagree, fr: Pas}}",
-         "{code: 2, label: {en: Disagree, fr: Pas}}", "agree5", "missing the 'es' translation"),
-        ("{code: 2, label: {en: Disagree, es: En desacuerdo}}",
-         "{code: 2, label: {en: Disagree, es: En desacuerdo, fr: Pas}}",
-         "fr: Pas", "agree5", "'fr', which is not a declared language"),
-        ("thank_you: {en: Thank you, es: Gracias}", "thank_you: {en: Thank you}", "thank_you:", "thank_you",
-         "missing the 'es' translation"),
-        ("anchors: {low: {en: None, es: Ninguna}, high: {en: Complete, es: Total}}",
-         "anchors: {low: {en: None, es: Ninguna}, high: {en: Complete}}", "anchors:", "overall",
-         "missing the 'es' translation"),
+        (
+            "text: {en: Police are fair, es: La policía es justa}",
+            "text: {en: Police are fair}",
+            "text: {en: Police are fair}",
+            "fair",
+            "missing the 'es' translation",
+        ),
+        (
+            "- {id: respect, text: {en: Respect, es: Respeto}}",
+            "- {id: respect, text: {en: Respect, es: '  '}}",
+            "- {id: respect,",
+            "respect",
+            "'es' translation is blank",
+        ),
+        (
+            "{code: 2, label: {en: Disagree, es: En desacuerdo}}",
+            "{code: 2, label: {en: Disagree, fr: Pas}}",
+            "{code: 2, label: {en: Disagree, fr: Pas}}",
+            "agree5",
+            "missing the 'es' translation",
+        ),
+        (
+            "{code: 2, label: {en: Disagree, es: En desacuerdo}}",
+            "{code: 2, label: {en: Disagree, es: En desacuerdo, fr: Pas}}",
+            "fr: Pas",
+            "agree5",
+            "'fr', which is not a declared language",
+        ),
+        (
+            "thank_you: {en: Thank you, es: Gracias}",
+            "thank_you: {en: Thank you}",
+            "thank_you:",
+            "thank_you",
+            "missing the 'es' translation",
+        ),
+        (
+            "anchors: {low: {en: None, es: Ninguna}, high: {en: Complete, es: Total}}",
+            "anchors: {low: {en: None, es: Ninguna}, high: {en: Complete}}",
+            "anchors:",
+            "overall",
+            "missing the 'es' translation",
+        ),
         # ids
         ("- {id: rude, text:", "- {id: fair, text:", "- {id: fair, text:", "fair", "duplicate item id 'fair'"),
-        ("- id: about\n", "- id: opinions\n", "- id: opinions\n    title: {en: About", "opinions",
-         "duplicate block id 'opinions'"),
+        (
+            "- id: about\n",
+            "- id: opinions\n",
+            "- id: opinions\n    title: {en: About",
+            "opinions",
+            "duplicate block id 'opinions'",
+        ),
         ("- id: years\n", "- id: Years\n", "- id: Years", "Years", "not a valid id"),
+        (
+            "title: {en: Mini survey, es: Encuesta mini}",
+            "title: {en: Mini survey, es: Encuesta mini, EN: Mini}",
+            "EN: Mini",
+            None,
+            "'EN' is not a valid language code",
+        ),
+        ("  agree5:\n", "  Agree5:\n", "Agree5:", "Agree5", "'Agree5' is not a valid id"),
         # options
         ("options: born\n", "options: borm\n", "options: borm", "born_abroad", "unknown option set 'borm'"),
-        ("{code: 3, label: {en: Neither, es: Ninguno}}", "{code: 2, label: {en: Neither, es: Ninguno}}",
-         "{code: 2, label: {en: Neither", "born", "option code 2 is used twice"),
-        ("{code: 3, label: {en: Neither, es: Ni de acuerdo ni en desacuerdo}}",
-         "{code: 6, label: {en: Neither, es: Ni de acuerdo ni en desacuerdo}}",
-         "        options: agree5\n        source: Written for the tests\n      - id: attitudes", "fair",
-         "4, 5 or 7 answer options with consecutive codes"),
-        ("{code: 1, label: {en: Family, es: Familia}}", "{code: '1', label: {en: Family, es: Familia}}",
-         "code: '1'", "contact", "must be a whole number"),
+        (
+            "{code: 3, label: {en: Neither, es: Ninguno}}",
+            "{code: 2, label: {en: Neither, es: Ninguno}}",
+            "{code: 2, label: {en: Neither",
+            "born",
+            "option code 2 is used twice",
+        ),
+        (
+            "{code: 3, label: {en: Neither, es: Ni de acuerdo ni en desacuerdo}}",
+            "{code: 6, label: {en: Neither, es: Ni de acuerdo ni en desacuerdo}}",
+            "        options: agree5\n        source: Written for the tests\n      - id: attitudes",
+            "fair",
+            "4, 5 or 7 answer options with consecutive codes",
+        ),
+        (
+            "{code: 1, label: {en: Family, es: Familia}}",
+            "{code: '1', label: {en: Family, es: Familia}}",
+            "code: '1'",
+            "contact",
+            "must be a whole number",
+        ),
         # show_if
-        ("show_if: {item: born_abroad, in: [1]}", "show_if: {item: nowhere, in: [1]}", "show_if:", "years",
-         "unknown item 'nowhere'"),
-        ("show_if: {item: born_abroad, in: [1]}", "show_if: {item: contact, in: [1]}", "show_if:", "years",
-         "does not come earlier"),
-        ("show_if: {item: born_abroad, in: [1]}", "show_if: {item: born_abroad, in: [1, 7]}", "show_if:",
-         "years", "code 7 is not an answer option of 'born_abroad'"),
-        ("show_if: {item: born_abroad, in: [1]}", "show_if: {item: attitudes, in: [1]}", "show_if:", "years",
-         "'attitudes' is a grid"),
-        ("show_if: {item: born_abroad, in: [1]}", "show_if: {item: born_abroad, is: [1]}", "show_if:", "years",
-         "unknown key 'is'"),
+        (
+            "show_if: {item: born_abroad, in: [1]}",
+            "show_if: {item: nowhere, in: [1]}",
+            "show_if:",
+            "years",
+            "unknown item 'nowhere'",
+        ),
+        (
+            "show_if: {item: born_abroad, in: [1]}",
+            "show_if: {item: contact, in: [1]}",
+            "show_if:",
+            "years",
+            "does not come earlier",
+        ),
+        (
+            "show_if: {item: born_abroad, in: [1]}",
+            "show_if: {item: born_abroad, in: [1, 7]}",
+            "show_if:",
+            "years",
+            "code 7 is not an answer option of 'born_abroad'",
+        ),
+        (
+            "show_if: {item: born_abroad, in: [1]}",
+            "show_if: {item: attitudes, in: [1]}",
+            "show_if:",
+            "years",
+            "'attitudes' is a grid",
+        ),
+        (
+            "show_if: {item: born_abroad, in: [1]}",
+            "show_if: {item: born_abroad, is: [1]}",
+            "show_if:",
+            "years",
+            "unknown key 'is'",
+        ),
         # item structure
         ("        max_length: 20\n", "", "- id: comment", "comment", "missing required key 'max_length'"),
-        ("        min: 0\n", "        min: 0\n        max_length: 3\n", "max_length: 3", "years",
-         "'max_length' does not apply to a number item"),
+        (
+            "        min: 0\n",
+            "        min: 0\n        max_length: 3\n",
+            "max_length: 3",
+            "years",
+            "'max_length' does not apply to a number item",
+        ),
         ("        min: 0\n", "        min: 90\n", "min: 90", "years", "min (90) must be smaller than max (80)"),
         ("type: likert", "type: slider", "type: slider", "fair", "must be one of: single, likert"),
-        ("        source: Written for the tests\n      - id: years",
-         "        colour: blue\n        source: Written for the tests\n      - id: years",
-         "colour: blue", "born_abroad", "unknown key 'colour'"),
+        (
+            "        source: Written for the tests\n      - id: years",
+            "        colour: blue\n        source: Written for the tests\n      - id: years",
+            "colour: blue",
+            "born_abroad",
+            "unknown key 'colour'",
+        ),
         ('version: "1.0"', "version: 1.0", "version: 1.0", None, "put it in quotes"),
         # scales and flags
-        ("items: [fair, respect, rude]", "items: [fair, respect, rude, comment]", "items: [fair", "trust",
-         "'comment' is a text item"),
-        ("items: [fair, respect, rude]", "items: [fair, respect, overall]", "items: [fair", "trust",
-         "share one code range"),
-        ("items: [fair, respect, rude]", "items: [fair, attitudes]", "items: [fair", "trust",
-         "unknown item 'attitudes'; list its rows instead"),
+        (
+            "items: [fair, respect, rude]",
+            "items: [fair, respect, rude, comment]",
+            "items: [fair",
+            "trust",
+            "'comment' is a text item",
+        ),
+        (
+            "items: [fair, respect, rude]",
+            "items: [fair, respect, overall]",
+            "items: [fair",
+            "trust",
+            "share one code range",
+        ),
+        (
+            "items: [fair, respect, rude]",
+            "items: [fair, attitudes]",
+            "items: [fair",
+            "trust",
+            "unknown item 'attitudes'; list its rows instead",
+        ),
         ("min_items: 2", "min_items: 4", "min_items: 4", "trust", "min_items (4) is more than the 3 items"),
-        ("immigrant: {item: born_abroad, in: [1, 2]}", "immigrant: {item: born_abroad, in: [1, 99]}",
-         "immigrant:", "immigrant", "'missing: true' option"),
-        ("immigrant: {item: born_abroad, in: [1, 2]}", "immigrant: {item: born, in: [1, 2]}",
-         "immigrant:", "immigrant", "unknown item 'born'"),
-        ("immigrant: {item: born_abroad, in: [1, 2]}", "migrant: {item: born_abroad, in: [1, 2]}",
-         "flags:", None, "missing required key 'immigrant'"),
+        (
+            "immigrant: {item: born_abroad, in: [1, 2]}",
+            "immigrant: {item: born_abroad, in: [1, 99]}",
+            "immigrant:",
+            "immigrant",
+            "'missing: true' option",
+        ),
+        (
+            "immigrant: {item: born_abroad, in: [1, 2]}",
+            "immigrant: {item: born, in: [1, 2]}",
+            "immigrant:",
+            "immigrant",
+            "unknown item 'born'",
+        ),
+        (
+            "immigrant: {item: born_abroad, in: [1, 2]}",
+            "migrant: {item: born_abroad, in: [1, 2]}",
+            "flags:",
+            None,
+            "missing required key 'immigrant'",
+        ),
         # languages
-        ("default_language: en", "default_language: fr", "default_language", None,
-         "'fr' is not among the declared languages"),
-        ("direction: ltr, reviewed: false}", "direction: sideways, reviewed: false}", "sideways", "es",
-         "must be one of: ltr, rtl"),
-        ("free_text_warning: {en: Do not write names, es: No escriba nombres}\n", "", "texts:", None,
-         "missing required key 'free_text_warning'"),
+        (
+            "default_language: en",
+            "default_language: fr",
+            "default_language",
+            None,
+            "'fr' is not among the declared languages",
+        ),
+        (
+            "direction: ltr, reviewed: false}",
+            "direction: sideways, reviewed: false}",
+            "sideways",
+            "es",
+            "must be one of: ltr, rtl",
+        ),
+        (
+            "free_text_warning: {en: Do not write names, es: No escriba nombres}\n",
+            "",
+            "texts:",
+            None,
+            "missing required key 'free_text_warning'",
+        ),
     ],
 )
 def test_each_kind_of_problem_names_its_line_and_item(old, new, marker, item, says):
@@ -108,16 +241,20 @@ def test_each_kind_of_problem_names_its_line_and_item(old, new, marker, item, sa
 
 
 def test_a_show_if_inside_a_randomized_block_cannot_point_within_it():
-    text = broken("        options: agree5\n        randomize: true",
-                  "        options: agree5\n        show_if: {item: fair, in: [4, 5]}\n        randomize: true")
-    assert_problem(problems_of(text), line=line_of(text, "show_if: {item: fair"), item="attitudes",
-                   says="same randomized block")
+    text = broken(
+        "        options: agree5\n        randomize: true",
+        "        options: agree5\n        show_if: {item: fair, in: [4, 5]}\n        randomize: true",
+    )
+    assert_problem(
+        problems_of(text), line=line_of(text, "show_if: {item: fair"), item="attitudes", says="same randomized block"
+    )
 
 
 def test_a_condition_on_a_number_or_text_item_is_refused():
     text = broken("max_length: 20\n", "max_length: 20\n        show_if: {item: years, in: [1]}\n")
-    assert_problem(problems_of(text), line=line_of(text, "show_if: {item: years"), item="comment",
-                   says="'years' is a number item")
+    assert_problem(
+        problems_of(text), line=line_of(text, "show_if: {item: years"), item="comment", says="'years' is a number item"
+    )
 
 
 def test_a_cascade_of_problems_is_reported_once_where_it_starts():
@@ -126,10 +263,11 @@ def test_a_cascade_of_problems_is_reported_once_where_it_starts():
 
 
 def test_duplicate_yaml_keys_are_reported_not_silently_overwritten():
-    text = broken("        source: Written for the tests\n      - id: attitudes",
-                  "        source: Written for the tests\n        source: Again\n      - id: attitudes")
-    assert_problem(problems_of(text), line=line_of(text, "source: Again"), item=None,
-                   says="duplicate key 'source'")
+    text = broken(
+        "        source: Written for the tests\n      - id: attitudes",
+        "        source: Written for the tests\n        source: Again\n      - id: attitudes",
+    )
+    assert_problem(problems_of(text), line=line_of(text, "source: Again"), item=None, says="duplicate key 'source'")
 
 
 def test_bad_yaml_syntax_is_one_problem_with_a_line_not_a_traceback():
@@ -201,7 +339,8 @@ def test_an_alias_bomb_is_refused():
     for i in range(1, 8):
         prev = chr(ord("a") + i - 1)
         name = chr(ord("a") + i)
-        bomb += f"{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        aliases = ", ".join([f"*{prev}"] * 10)
+        bomb += f"{name}: &{name} [{aliases}]\n"
     problems = problems_of(bomb)
     assert any("too large" in p.message for p in problems)
 

@@ -6,8 +6,14 @@ import math
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from instrument_helpers import MINI
 
-from surveys.instruments import DEFAULT_INSTRUMENT_PATH, load_instrument
+from surveys.instruments import (
+    DEFAULT_INSTRUMENT_PATH,
+    InstrumentError,
+    load_instrument,
+    parse_instrument,
+)
 
 CORE = load_instrument(DEFAULT_INSTRUMENT_PATH)
 IDS = [q.id for q in CORE.questions()]
@@ -77,3 +83,34 @@ def test_answers_drawn_from_the_options_shown_are_always_accepted(answers, langu
         assert (score is None) == (len(answered) < scale.min_items)
         if score is not None:
             assert scale.low <= score <= scale.high
+
+
+MINI_LINES = MINI.splitlines()
+fragments = st.one_of(
+    st.sampled_from(["", "- ", "{", "[1, 2]", "null", "true", "7", "-1.5", "x: y", "&a [*a]", "'", "{en: x}",
+                     "[]", "{}", "- id: fair", "type: grid", "options: agree5", "in: [99]", "\t"]),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(edits=st.lists(st.tuples(st.integers(0, len(MINI_LINES) - 1), st.integers(0, 2), fragments),
+                      min_size=1, max_size=4))
+def test_a_mangled_instrument_loads_or_raises_instrument_error_never_anything_else(edits):
+    lines = list(MINI_LINES)
+    for index, how, fragment in edits:
+        index %= len(lines)
+        if how == 0:
+            del lines[index]
+        elif how == 1:  # replace the value after the first colon
+            head, colon, _ = lines[index].partition(": ")
+            lines[index] = head + colon + fragment if colon else fragment
+        else:
+            lines.insert(index, lines[index][: len(lines[index]) - len(lines[index].lstrip())] + fragment)
+        if not lines:
+            lines = [""]
+    try:
+        parse_instrument("\n".join(lines))
+    except InstrumentError as error:
+        assert error.problems and all(p.message for p in error.problems)
+        assert str(error)
