@@ -388,3 +388,20 @@ class AuditLog(db.Model):
 
     def __repr__(self) -> str:
         return f"<AuditLog {self.id} {self.action}>"
+
+
+class SubmissionToken(db.Model):
+    """A used one-time submission token (the respondent form's double-submit guard).
+
+    Only a keyed hash of the token is kept, in a table with no link to any
+    response: no foreign key, no timestamp, no counter. It is written in the
+    same transaction as the response, so a double click stores one response,
+    and a device that still holds the token cannot be matched to the answers.
+    """
+
+    __tablename__ = "submission_token"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    def __repr__(self) -> str:
+        return "<SubmissionToken>"

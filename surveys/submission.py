@@ -6,6 +6,11 @@ consumption of an invite code) happens in one transaction
 conditional UPDATE (``... WHERE used = false``), so of two racing submissions
 with the same code exactly one wins, on SQLite and PostgreSQL alike, and no
 column records which response used which code.
+
+A respondent form's one-time submission token (its keyed hash,
+``submission_key``) is inserted into ``submission_token`` first in that same
+transaction: a second submission of the same form (a double click) hits the
+primary key and stores nothing. That table has no link to the response.
 """
 from __future__ import annotations
 
@@ -17,16 +22,21 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
 
 from .database import write_transaction
 from .extensions import db
-from .models import Answer, InviteCode, Jurisdiction, Response, Survey, Wave
+from .models import Answer, InviteCode, Jurisdiction, Response, SubmissionToken, Survey, Wave
 
 CORE_SCALES = ("trust", "willingness", "fear", "involvement")
 
 
 class InvalidInviteCode(ValueError):
     """The code is unknown for this survey, or was already used."""
+
+
+class DuplicateSubmission(ValueError):
+    """This form was already submitted (its one-time submission token is used)."""
 
 
 def coarsen_date(day: date, granularity: str) -> date:
@@ -106,17 +116,25 @@ def store_response(
     *,
     invite_code: str | None = None,
     on: date | None = None,
+    submission_key: str | None = None,
 ) -> uuid.UUID:
     """Store one response in a single transaction and return its (random) id.
 
     Raises ``InvalidInviteCode`` (and stores nothing) when the survey uses
     invite codes and ``invite_code`` is missing, unknown or already used.
+    Raises ``DuplicateSubmission`` (and stores nothing) when ``submission_key``
+    was already used by an earlier submission.
     """
     row = response_row(instrument, survey, wave, jurisdiction, language, answers, on or date.today())
     rows = answer_rows(row["id"], instrument, answers)
     code_hash = hash_invite_code(survey, invite_code) if survey.uses_invite_codes and invite_code else None
     survey_id = survey.id
     with write_transaction(db.session) as session:
+        if submission_key is not None:
+            try:
+                session.execute(insert(SubmissionToken), [{"token_hash": submission_key}])
+            except IntegrityError:
+                raise DuplicateSubmission("This form has already been submitted.") from None
         if survey.uses_invite_codes:
             if code_hash is None:
                 raise InvalidInviteCode("This survey needs an invite code.")

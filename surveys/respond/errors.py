@@ -1,0 +1,95 @@
+"""Respondent error pages: the right 4xx status, a plain message, the respondent's language.
+
+The app-wide handlers (``surveys/errors.py``) answer in English; on the survey
+pages a respondent may read only Spanish or Arabic, so this blueprint renders
+its own page for the errors a respondent can meet: a missing or expired CSRF
+token, an unknown survey, an oversized body, too many submissions, a malformed
+request. The language comes from the request itself (``?lang=``, a posted
+``lang``) or the browser's preference; a body is only read when it is within
+the size limit.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app, request
+from flask_babel import force_locale
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound, RequestEntityTooLarge
+
+from . import bp
+from .context import choose_language, find_survey, render_page
+from .messages import error_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .context import SurveyContext
+
+RTL_LANGUAGES = {"ar", "fa", "he", "ur", "ps", "yi", "dv", "ku", "sd", "ug"}
+
+
+def _safe_form_value(name: str) -> str | None:
+    """A posted value, without ever reading a body that is too large or malformed."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if request.method != "POST" or (limit and (request.content_length or 0) > limit):
+        return None
+    try:
+        return request.form.get(name)
+    except (HTTPException, ValueError):
+        return None
+
+
+def _error_context() -> tuple[SurveyContext | None, str, str]:
+    """(survey, language, direction) for an error raised outside a view."""
+    slug = (request.view_args or {}).get("slug")
+    ctx = None
+    if slug:
+        try:
+            ctx = find_survey(slug)
+        except Exception:  # noqa: BLE001 - an error page must render even when the database does not answer
+            ctx = None
+    candidates = (_safe_form_value("switch_lang"), _safe_form_value("lang"), request.args.get("lang"))
+    if ctx is not None:
+        codes = [lang.code for lang in ctx.instrument.languages]
+        language = choose_language(codes, ctx.instrument.default_language, *candidates)
+        return ctx, language, ctx.language(language).direction
+    codes = list(current_app.config.get("LANGUAGES", ("en",)))
+    language = choose_language(codes, current_app.config.get("BABEL_DEFAULT_LOCALE", "en"), *candidates)
+    return None, language, "rtl" if language in RTL_LANGUAGES else "ltr"
+
+
+def respondent_error(kind: str, status: int, *, language: str | None = None, ctx: Any = None):  # noqa: ANN201
+    """Render the respondent error page ``kind`` (see ``messages.error_text``) with ``status``."""
+    if language is None:
+        ctx, language, direction = _error_context()
+    else:
+        direction = ctx.language(language).direction if ctx is not None else (
+            "rtl" if language in RTL_LANGUAGES else "ltr")
+    with force_locale(language):
+        title, message = error_text(kind)
+    return render_page("respond/error.html", language, direction, status,
+                       ctx=ctx, title=title, message=message, error_status=status, kind=kind)
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(error: CSRFError):  # noqa: ANN202
+    return respondent_error("csrf", 400)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge):  # noqa: ANN202
+    return respondent_error("too_large", 413)
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound):  # noqa: ANN202
+    return respondent_error("not_found", 404)
+
+
+@bp.errorhandler(429)
+def _rate_limited(error: HTTPException):  # noqa: ANN202
+    return respondent_error("rate_limited", 429)
+
+
+@bp.errorhandler(BadRequest)
+def _bad_request(error: BadRequest):  # noqa: ANN202
+    return respondent_error("bad_request", 400)

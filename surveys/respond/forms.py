@@ -1,0 +1,105 @@
+"""Flask-WTF forms of the respondent pages, built from the instrument.
+
+``ConsentForm`` is the start page (where the respondent lives, an invite code
+when the survey uses them). ``page_form`` builds one form class per
+questionnaire page from the instrument's block: one field per answerable
+question, so the page's checks live on the form and the view stays thin.
+CSRF protection comes from Flask-WTF (and the app-wide ``CSRFProtect``).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms.fields import HiddenField, SelectField, StringField
+
+from . import messages
+from .fields import AnswerField, field_for, field_name
+
+MAX_INVITE_CODE = 64
+
+
+class ConsentForm(FlaskForm):
+    """The start page: consent is given by starting; the jurisdiction is required."""
+
+    lang = HiddenField()
+    jurisdiction = SelectField(choices=[], validate_choice=False)
+    invite_code = StringField()
+
+    def __init__(self, *args: Any, jurisdictions: list[Any], uses_invite_codes: bool, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.jurisdiction_rows = {j.code: j for j in jurisdictions}
+        self.jurisdiction.choices = [(j.code, j.name) for j in jurisdictions]
+        self.uses_invite_codes = uses_invite_codes
+        self.chosen_jurisdiction: Any = None
+
+    def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
+        ok = super().validate(extra_validators)
+        code = (self.jurisdiction.data or "").strip()
+        if len(self.jurisdiction_rows) == 1 and not code:
+            code = next(iter(self.jurisdiction_rows))
+        if not code:
+            self.jurisdiction.errors = [messages.jurisdiction_required()]
+            ok = False
+        elif code not in self.jurisdiction_rows:
+            self.jurisdiction.errors = [messages.jurisdiction_unknown()]
+            ok = False
+        else:
+            self.chosen_jurisdiction = self.jurisdiction_rows[code]
+        if self.uses_invite_codes:
+            invite = (self.invite_code.data or "").strip()
+            if not invite:
+                self.invite_code.errors = [messages.invite_code_required()]
+                ok = False
+            elif len(invite) > MAX_INVITE_CODE:
+                self.invite_code.errors = [messages.invite_code_invalid()]
+                ok = False
+        return ok
+
+
+class PageFormBase(FlaskForm):
+    """A questionnaire page. Subclasses (from ``page_form``) add one field per question."""
+
+    state = HiddenField()
+    lang = HiddenField()
+
+    instrument: Any = None
+    earlier: dict[str, Any] = {}
+
+    def answer_fields(self) -> list[AnswerField]:
+        return [f for f in self if isinstance(f, AnswerField)]
+
+    def field_for(self, question_id: str) -> AnswerField:
+        return self[field_name(question_id)]
+
+    def posted_answers(self) -> dict[str, Any]:
+        """This page's parsed answers (blank and invalid ones left out)."""
+        return {f.question.id: f.data for f in self.answer_fields() if f.problem is None and not f.blank}
+
+    def combined(self) -> dict[str, Any]:
+        """Earlier pages' answers updated with this page's, without answers that show_if hides."""
+        page_ids = {f.question.id for f in self.answer_fields()}
+        merged = {k: v for k, v in self.earlier.items() if k not in page_ids}
+        merged.update(self.posted_answers())
+        return self.instrument.prune_hidden(merged)
+
+    def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
+        super().validate(extra_validators)
+        answers = self.combined()
+        for field in self.answer_fields():
+            question = field.question
+            if not self.instrument.visible(question, answers):
+                field.errors = []  # hidden by an answer on this page: whatever was posted is dropped
+            elif question.required and field.blank and not field.errors:
+                field.errors = [messages.answer_message("required")]
+        return not any(field.errors for field in self)
+
+
+def page_form(instrument: Any, questions: list[Any], language: str) -> type[PageFormBase]:
+    """A form class for a page showing ``questions`` (every answerable one of the block)."""
+    attributes: dict[str, Any] = {
+        field_name(q.id): field_for(q, language, instrument.default_language) for q in questions
+    }
+    attributes["instrument"] = instrument
+    return type("PageForm", (PageFormBase,), attributes)
