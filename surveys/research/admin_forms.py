@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, SubmitField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..models import Role
 from .auth_forms import policy_check
 
 ROLE_CHOICES = [
-    (Role.ADMIN.value, "Admin: manage researchers and surveys"),
-    (Role.ANALYST.value, "Analyst: manage surveys, waves and events; analyse; export"),
-    (Role.VIEWER.value, "Viewer: dashboards and reports only"),
+    SelectChoice(Role.ADMIN.value, "Admin: manage researchers and surveys"),
+    SelectChoice(Role.ANALYST.value, "Analyst: manage surveys, waves and events; analyse; export"),
+    SelectChoice(Role.VIEWER.value, "Viewer: dashboards and reports only"),
 ]
 
 

@@ -7,6 +7,7 @@ another organisation is a 404. Every change goes through ``surveys.accounts``
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from wtforms import SelectChoice
 
 from ..accounts import AccountError, add_researcher, change_role, researchers_of, reset_password, set_active
 from ..api_tokens import revoke_token, tokens_of_organisation
@@ -125,8 +126,9 @@ def audit_log():  # noqa: ANN201
     me = current_researcher()
     people = researchers_of(me.organisation_id)
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", "Any action")] + [(a, a) for a in audit_actions(me.organisation_id)]
-    form.researcher.choices = [("", "Anyone")] + [(str(r.id), r.email) for r in people]
+    actions = audit_actions(me.organisation_id)
+    form.action.choices = [SelectChoice("", "Any action")] + [SelectChoice(a) for a in actions]
+    form.researcher.choices = [SelectChoice("", "Anyone")] + [SelectChoice(str(r.id), r.email) for r in people]
     action = (request.args.get("action") or "").strip() or None
     researcher_id = request.args.get("researcher", type=int)
     page = request.args.get("page", default=1, type=int) or 1

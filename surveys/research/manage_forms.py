@@ -6,6 +6,7 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -41,7 +42,9 @@ class SurveyForm(FlaskForm):
     description = TextAreaField("Description (for researchers)", validators=[Optional(), Length(max=5000)])
     uses_invite_codes = BooleanField("Respondents need a one-time invite code")
     date_granularity = SelectField(
-        "Keep submission dates per", choices=[("day", "day"), ("week", "week (Monday)")], default="day"
+        "Keep submission dates per",
+        choices=[SelectChoice("day", "day"), SelectChoice("week", "week (Monday)")],
+        default="day",
     )
     min_cell_size = IntegerField(
         f"Minimum cell size (groups smaller than this are never shown; at least {MIN_CELL_FLOOR})",
@@ -75,11 +78,13 @@ class WaveForm(FlaskForm):
 class PolicyEventForm(FlaskForm):
     jurisdiction_id = SelectField("Jurisdiction", coerce=int, validators=[DataRequired()])
     event_date = DateField("Date the change took effect", validators=[DataRequired()])
-    kind = SelectField("Type of change", choices=[(k.value, label) for k, label in POLICY_KIND_LABELS.items()])
+    kind = SelectField(
+        "Type of change", choices=[SelectChoice(k.value, label) for k, label in POLICY_KIND_LABELS.items()]
+    )
     direction = SelectField(
         "Expected effect on trust",
         coerce=int,
-        choices=[(1, "+1: expected to raise trust"), (-1, "-1: expected to lower trust")],
+        choices=[SelectChoice(1, "+1: expected to raise trust"), SelectChoice(-1, "-1: expected to lower trust")],
     )
     description = TextAreaField("Description", validators=[DataRequired(), Length(max=5000)])
     source_url = URLField("Source link (news report, ordinance, agreement)", validators=[Optional(), Length(max=500)])

@@ -7,6 +7,7 @@ Every survey is looked up through ``survey_for_current_user`` (404 across organi
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from wtforms import SelectChoice
 
 from ..studies import (
     StudyError,
@@ -36,7 +37,7 @@ def _back_to(survey, message: str):  # noqa: ANN001, ANN202
 def survey_new():  # noqa: ANN201
     form = SurveyForm()
     stored = instruments()
-    form.instrument_id.choices = [(i.id, f"{i.title} ({i.key}, version {i.version})") for i in stored]
+    form.instrument_id.choices = [SelectChoice(i.id, f"{i.title} ({i.key}, version {i.version})") for i in stored]
     outcome = run_form(
         form,
         lambda: create_survey(
@@ -142,7 +143,7 @@ def policy_event_new(slug: str):  # noqa: ANN201
     if not survey.jurisdictions:
         return _back_to(survey, "Add a jurisdiction first: every policy event happens in one.")
     form = PolicyEventForm()
-    form.jurisdiction_id.choices = [(j.id, j.name) for j in survey.jurisdictions]
+    form.jurisdiction_id.choices = [SelectChoice(j.id, j.name) for j in survey.jurisdictions]
     outcome = run_form(
         form,
         lambda: record_policy_event(
