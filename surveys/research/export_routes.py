@@ -12,11 +12,21 @@ from .. import codebook as codebooks
 from .. import exports
 from ..aggregates import aggregate, available_languages
 from ..audit import record
+from ..errors import render_error
 from ..extensions import db
 from ..filters import InvalidFilter, filter_form, parse_filters, with_filter_choices
+from ..instrument_store import InstrumentError
 from . import bp
 from .access import ANY_ROLE, MANAGERS, current_researcher, role_required, survey_for_current_user
 from .export_forms import AggregateExportForm, CodebookForm, ResponseExportForm
+
+UNREADABLE = ("This survey's stored instrument cannot be read, so its items cannot be exported; "
+              "load a valid version of the instrument.")
+
+
+@bp.errorhandler(InstrumentError)
+def _unreadable_instrument(error: InstrumentError):  # noqa: ANN202
+    return render_error(409, "Instrument unreadable", UNREADABLE)
 
 
 def attachment(content: bytes, filename: str, mimetype: str) -> Response:
