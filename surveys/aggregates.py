@@ -89,6 +89,13 @@ class AggregateTable:
     filters: Filters
     min_cell_size: int
     frame: pd.DataFrame
+    # The categories of each ``by`` dimension in row order (None last = the margin): the frame is
+    # their full product in C order, so a column reshapes into a grid (see ``grid``).
+    axes: tuple[tuple, ...] = ()
+
+    def grid(self, column: str) -> np.ndarray:
+        """``column`` as an array with one axis per ``by`` dimension (in ``axes`` order)."""
+        return self.frame[column].to_numpy().reshape([len(a) for a in self.axes])
 
     @property
     def suppressed_cells(self) -> int:
@@ -277,13 +284,18 @@ def _slice(cube: ProtectedCube, values: np.ndarray, mask: np.ndarray, by: Sequen
     return values, mask
 
 
-def _labels(cube: ProtectedCube, by: Sequence[str], filters: Filters, margins: bool) -> dict[str, list]:
+def _axes(cube: ProtectedCube, by: Sequence[str], filters: Filters, margins: bool) -> tuple[tuple, ...]:
     axes = []
     for dimension in by:
         chosen = _selection(cube, dimension, filters)
         categories = cube.categories(dimension)
         members = [categories[i] for i in (range(len(categories)) if chosen is None else chosen)]
-        axes.append(members + ([ALL] if margins else []))
+        axes.append(tuple(members + ([ALL] if margins else [])))
+    return tuple(axes)
+
+
+def _labels(cube: ProtectedCube, by: Sequence[str], filters: Filters, margins: bool) -> dict[str, pd.Series]:
+    axes = _axes(cube, by, filters, margins)
     grids = np.meshgrid(*[np.array(a, dtype=object) for a in axes], indexing="ij") if axes else []
     return {d: pd.Series(list(g.ravel()), dtype=object) for d, g in zip(by, grids, strict=True)}
 
@@ -333,7 +345,8 @@ def aggregate(
             columns.update({f"{name}_n": np.zeros(size), f"{name}_mean": np.full(size, np.nan),
                             f"{name}_ci_low": np.full(size, np.nan),
                             f"{name}_ci_high": np.full(size, np.nan), f"{name}_suppressed": np.zeros(size, bool)})
-        return AggregateTable(survey.id, by, filters, cube.min_cell_size, pd.DataFrame(columns))
+        return AggregateTable(survey.id, by, filters, cube.min_cell_size, pd.DataFrame(columns),
+                              _axes(cube, by, filters, margins))
     counts, hidden = _slice(cube, cube.counts, cube.mask, by, filters, margins)
     columns["n"] = np.where(hidden, np.nan, counts.astype(float)).ravel()
     columns["suppressed"] = hidden.ravel()
@@ -348,7 +361,8 @@ def aggregate(
         columns[f"{name}_ci_low"] = np.where(shown, low, np.nan).ravel()
         columns[f"{name}_ci_high"] = np.where(shown, high, np.nan).ravel()
         columns[f"{name}_suppressed"] = m_hidden.ravel()
-    return AggregateTable(survey.id, by, filters, cube.min_cell_size, pd.DataFrame(columns))
+    return AggregateTable(survey.id, by, filters, cube.min_cell_size, pd.DataFrame(columns),
+                          _axes(cube, by, filters, margins))
 
 
 def _mean_and_interval(n: np.ndarray, total: np.ndarray, squares: np.ndarray):

@@ -34,35 +34,31 @@ class Dashboard:
 
 
 def _counts_table(survey: Survey, table: AggregateTable) -> CountsTable:
-    frame = table.frame
-    waves = [w for w in dict.fromkeys(frame["wave"])]
+    """From ``aggregate(by=("jurisdiction", "wave"), margins=True)``: rows jurisdictions, columns waves."""
+    codes, waves = table.axes
     labels = {w.number: w.label for w in survey.waves}
     names = {j.code: j.name for j in survey.jurisdictions}
-    cells = {(r.jurisdiction, r.wave): (None if r.suppressed else int(r.n)) for r in frame.itertuples(index=False)}
+    n = table.grid("n")
+    hidden = table.grid("suppressed").astype(bool)
     rows = []
-    for code in dict.fromkeys(frame["jurisdiction"]):
-        rows.append(("All selected jurisdictions" if code is None else names.get(code, code),
-                     [cells[(code, w)] for w in waves]))
+    for i, code in enumerate(codes):
+        values = [None if hidden[i, k] else int(n[i, k]) for k in range(len(waves))]
+        rows.append(("All selected jurisdictions" if code is None else names.get(code, code), values))
     header = [(w, "Total" if w is None else labels.get(w, str(w))) for w in waves]
-    return CountsTable(waves=header, rows=rows, suppressed_cells=int(frame["suppressed"].sum()))
+    return CountsTable(waves=header, rows=rows, suppressed_cells=int(hidden.sum()))
 
 
 def build_dashboard(survey: Survey, filters: Filters) -> Dashboard:
     """Figures and tables for the dashboard page, all read through the small-cell rule."""
     cells = aggregate(survey, ("jurisdiction", "wave"), filters, margins=True)
-    inner = cells.frame[cells.frame["wave"].notna() & cells.frame["jurisdiction"].notna()]
-    inner_table = AggregateTable(cells.survey_id, cells.by, filters, cells.min_cell_size, inner)
     subgroups = aggregate(survey, ("wave", "jurisdiction", "immigrant"), filters, margins=True,
                           measures=("trust", "willingness"))
-    sub = subgroups.frame
-    sub = sub[sub["wave"].notna() & sub["immigrant"].notna()]
-    sub_table = AggregateTable(subgroups.survey_id, subgroups.by, filters, subgroups.min_cell_size, sub)
-    figs = {"responses": figures.responses_figure(survey, inner_table)}
+    figs = {"responses": figures.responses_figure(survey, cells)}
     for measure in MEASURES:
-        figs[f"scores-{measure}"] = figures.scores_figure(survey, inner_table, measure)
+        figs[f"scores-{measure}"] = figures.scores_figure(survey, cells, measure)
     for measure in ("trust", "willingness"):
-        figs[f"subgroups-{measure}"] = figures.subgroup_figure(survey, sub_table, measure)
-    grand = cells.frame[cells.frame["wave"].isna() & cells.frame["jurisdiction"].isna()].iloc[0]
-    total = None if bool(grand["suppressed"]) else int(grand["n"])
+        figs[f"subgroups-{measure}"] = figures.subgroup_figure(survey, subgroups, measure)
+    hidden = bool(cells.grid("suppressed")[-1, -1])
+    total = None if hidden else int(cells.grid("n")[-1, -1])
     return Dashboard(survey=survey, filters=filters, min_cell_size=cells.min_cell_size, total=total,
                      figures=figs, counts=_counts_table(survey, cells))
