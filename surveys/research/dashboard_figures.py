@@ -54,19 +54,20 @@ def event_position(survey: Survey, event_date: date) -> float:
     return (survey.waves[-1].number + 0.5) if survey.waves else 0.5
 
 
-def _event_marks(survey: Survey, codes: Sequence[str], yref: str = "paper") -> tuple[list, list]:
+def _event_marks(survey: Survey, events: Sequence, codes: Sequence[str], yref: str = "paper") -> tuple[list, list]:
+    """Dashed vertical lines (and labels) for the events of the shown jurisdictions."""
     shapes, notes = [], []
-    for jurisdiction in survey.jurisdictions:
-        if jurisdiction.code not in codes:
+    shown = set(codes)
+    for event in events:
+        if event.jurisdiction not in shown:
             continue
-        for event in jurisdiction.policy_events:
-            x = event_position(survey, event.event_date)
-            shapes.append({"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "xref": "x", "yref": yref,
-                           "line": {"color": "#555555", "width": 1.5, "dash": "dash"}})
-            arrow = "+" if event.direction > 0 else "-"
-            notes.append({"x": x, "y": 1.02, "xref": "x", "yref": yref, "showarrow": False,
-                          "text": f"{jurisdiction.code}: {event.kind.replace('_', ' ')} ({arrow})",
-                          "textangle": -20, "font": {"size": 11}, "xanchor": "left", "yanchor": "bottom"})
+        x = event_position(survey, event.event_date)
+        shapes.append({"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "xref": "x", "yref": yref,
+                       "line": {"color": "#555555", "width": 1.5, "dash": "dash"}})
+        arrow = "+" if event.direction > 0 else "-"
+        notes.append({"x": x, "y": 1.02, "xref": "x", "yref": yref, "showarrow": False,
+                      "text": f"{event.jurisdiction}: {event.kind.replace('_', ' ')} ({arrow})",
+                      "textangle": -20, "font": {"size": 11}, "xanchor": "left", "yanchor": "bottom"})
     return shapes, notes
 
 
@@ -114,14 +115,14 @@ def _names(survey: Survey, codes) -> list[str]:  # noqa: ANN001
     return ["All selected jurisdictions" if c is None else names.get(c, c) for c in codes]
 
 
-def scores_figure(survey: Survey, table: AggregateTable, measure: str) -> dict:
+def scores_figure(survey: Survey, table: AggregateTable, measure: str, events: Sequence = ()) -> dict:
     """Mean scale score by wave, one line per jurisdiction, policy events as vertical dashed lines.
 
     ``table`` is ``aggregate(by=("jurisdiction", "wave"), margins=True)``.
     """
     codes, waves = list(table.axes[0][:-1]), list(table.axes[1][:-1])
     cut = (slice(None, -1), slice(None, -1))
-    shapes, notes = _event_marks(survey, codes)
+    shapes, notes = _event_marks(survey, events, codes)
     data = _lines(_names(survey, codes), table.grid(f"{measure}_mean")[cut], table.grid(f"{measure}_ci_low")[cut],
                   table.grid(f"{measure}_ci_high")[cut], waves)
     return {"data": data,

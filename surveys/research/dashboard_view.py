@@ -7,9 +7,13 @@ JSON endpoint, fetched by the page's script.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
+from markupsafe import Markup
+
 from ..aggregates import MEASURES, AggregateTable, Filters, aggregate
+from ..estimates import survey_events
 from ..models import Survey
 from . import dashboard_figures as figures
 
@@ -32,6 +36,12 @@ class Dashboard:
     figures: dict[str, dict]
     counts: CountsTable
 
+    def figure_json(self) -> dict[str, Markup]:
+        """Each figure as JSON safe inside ``<script type="application/json">`` (no ``<``, ``>``, ``&``)."""
+        return {name: Markup(json.dumps(fig, separators=(",", ":"), allow_nan=False)
+                             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+                for name, fig in self.figures.items()}
+
 
 def _counts_table(survey: Survey, table: AggregateTable) -> CountsTable:
     """From ``aggregate(by=("jurisdiction", "wave"), margins=True)``: rows jurisdictions, columns waves."""
@@ -53,9 +63,10 @@ def build_dashboard(survey: Survey, filters: Filters) -> Dashboard:
     cells = aggregate(survey, ("jurisdiction", "wave"), filters, margins=True)
     subgroups = aggregate(survey, ("wave", "jurisdiction", "immigrant"), filters, margins=True,
                           measures=("trust", "willingness"))
+    events = survey_events(survey)
     figs = {"responses": figures.responses_figure(survey, cells)}
     for measure in MEASURES:
-        figs[f"scores-{measure}"] = figures.scores_figure(survey, cells, measure)
+        figs[f"scores-{measure}"] = figures.scores_figure(survey, cells, measure, events)
     for measure in ("trust", "willingness"):
         figs[f"subgroups-{measure}"] = figures.subgroup_figure(survey, subgroups, measure)
     hidden = bool(cells.grid("suppressed")[-1, -1])
