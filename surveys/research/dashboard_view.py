@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import numpy as np
 from markupsafe import Markup
 
 from ..aggregates import MEASURES, AggregateTable, Filters, aggregate
 from ..estimates import survey_events
 from ..models import Survey
 from . import dashboard_figures as figures
+
+TABLE_MAX_ROWS = 60
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,11 @@ class CountsTable:
     waves: list[tuple[int | None, str]]
     rows: list[tuple[str, list[int | None]]]
     suppressed_cells: int
+
+    @property
+    def printable(self) -> bool:
+        """Small enough to read as a table on the page (larger ones are a CSV download)."""
+        return len(self.rows) <= TABLE_MAX_ROWS
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,8 @@ class Dashboard:
 
     def figure_json(self) -> dict[str, Markup]:
         """Each figure as JSON safe inside ``<script type="application/json">`` (no ``<``, ``>``, ``&``)."""
-        return {name: Markup(json.dumps(fig, separators=(",", ":"), allow_nan=False)
+        # Safe: <, > and & are escaped as JSON unicode escapes, so the text cannot close the script element.
+        return {name: Markup(json.dumps(fig, separators=(",", ":"), allow_nan=False)  # noqa: S704
                              .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
                 for name, fig in self.figures.items()}
 
@@ -50,10 +59,9 @@ def _counts_table(survey: Survey, table: AggregateTable) -> CountsTable:
     names = {j.code: j.name for j in survey.jurisdictions}
     n = table.grid("n")
     hidden = table.grid("suppressed").astype(bool)
-    rows = []
-    for i, code in enumerate(codes):
-        values = [None if hidden[i, k] else int(n[i, k]) for k in range(len(waves))]
-        rows.append(("All selected jurisdictions" if code is None else names.get(code, code), values))
+    shown = np.where(hidden, None, np.nan_to_num(n).astype(np.int64).astype(object)).tolist()
+    rows = [("All selected jurisdictions" if code is None else names.get(code, code), values)
+            for code, values in zip(codes, shown, strict=True)]
     header = [(w, "Total" if w is None else labels.get(w, str(w))) for w in waves]
     return CountsTable(waves=header, rows=rows, suppressed_cells=int(hidden.sum()))
 
