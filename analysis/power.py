@@ -92,7 +92,7 @@ def _treatment_ss(spec: PowerSpec) -> tuple[float, tuple[int, ...]]:
         if len(first) != J:
             raise InvalidSpecification(f"first_treated needs {J} entries, got {len(first)}")
     else:
-        n_t = int(round(spec.share_treated * J))
+        n_t = round(spec.share_treated * J)
         if not 1 <= n_t < J:
             raise InvalidSpecification("share_treated must leave treated and comparison units")
         event = spec.event_wave or (T // 2 + 1)
@@ -220,7 +220,7 @@ def _required_j(spec: PowerSpec, effect: float, limit: int = 100_000) -> float:
     t0 = T - t1
 
     def mde(J: int) -> float:
-        n_t = min(max(int(round(spec.share_treated * J)), 1), J - 1)
+        n_t = min(max(round(spec.share_treated * J), 1), J - 1)
         ss = n_t * (J - n_t) / J * t0 * t1 / T
         return _crit(J - 1, spec.alpha, spec.power) * _se(spec, spec.responses_per_cell, ss)
 

@@ -124,8 +124,8 @@ def _sim_estimates(n_sims, kind, **kw):
 
 @pytest.mark.slow
 def test_power_matches_simulation():
-    design = dict(n_jurisdictions=30, n_waves=6, responses_per_cell=40, icc=0.05,
-                  first_treated=(4,) * 15 + (0,) * 15)
+    design = {"n_jurisdictions": 30, "n_waves": 6, "responses_per_cell": 40, "icc": 0.05,
+                  "first_treated": (4,) * 15 + (0,) * 15}
     p = power(30, 6, 40, icc=0.05, sd=0.9 / np.sqrt(0.95), event_wave=4)
     est, _ = _sim_estimates(300, "did", effect_immigrant=p.mde, effect_nonimmigrant=p.mde,
                             **design)
