@@ -166,7 +166,7 @@ def compute_estimates(survey: Survey) -> dict:
         for name, run, subgroup in runs:
             try:
                 effects.append(_row(outcome, name, run(), _published_n(survey, outcome, subgroup)))
-            except (AnalysisError, ValueError, np.linalg.LinAlgError) as exc:
+            except (AnalysisError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
                 effects.append(_failed(outcome, name, exc))
         try:
             study = event_study(cells, "mean", "jurisdiction", "wave", "first_treated", weights="n")
@@ -181,7 +181,7 @@ def compute_estimates(survey: Survey) -> dict:
                             for r in study.periods.itertuples()],
                 "pretrend_p": _number(study.pretrend_p),
             }
-        except (AnalysisError, ValueError, np.linalg.LinAlgError) as exc:
+        except (AnalysisError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
             effects.append(_failed(outcome, "event_study", exc))
     treated = sorted(code for code, wave in timing.first_treated.items() if wave > 0)
     comparison = sorted(code for code, wave in timing.first_treated.items() if wave == 0)

@@ -42,3 +42,30 @@ class CodebookForm(FlaskForm):
     format = SelectField("Format", choices=[SelectChoice("csv", "CSV"), SelectChoice("json", "JSON")],
                          default="csv")
     submit = SubmitField("Download codebook")
+
+
+class ReportForm(FlaskForm):
+    """A regression report's specification (analysts, admins) and format (everyone)."""
+
+    outcome = SelectField("Outcome", choices=[SelectChoice("trust", "Trust in police"),
+                                              SelectChoice("willingness", "Willingness to report crime"),
+                                              SelectChoice("fear", "Fear of immigration consequences"),
+                                              SelectChoice("involvement", "Perceived police involvement")],
+                          default="trust")
+    estimator = SelectField("Estimator", choices=[SelectChoice("did", "Difference-in-differences"),
+                                                  SelectChoice("ddd", "Triple differences (immigrant, treated, post)"),
+                                                  SelectChoice("event_study", "Event study (leads and lags)")],
+                            default="did")
+    comparison = SelectMultipleField("Comparison jurisdictions (none chosen: all without an event)",
+                                     validate_choice=False)
+    subgroup = SelectField("Respondents", choices=[SelectChoice("all", "Everyone"),
+                                                   SelectChoice("immigrant", "Immigrant background only"),
+                                                   SelectChoice("non_immigrant", "No immigrant background only")],
+                           default="all")
+    weights = SelectField("Weights", choices=[SelectChoice("responses", "Cells weighted by their responses"),
+                                              SelectChoice("cells", "Each jurisdiction-wave cell equally")],
+                          default="responses")
+    format = SelectField("Format", choices=[SelectChoice("html", "HTML (self-contained, works offline)"),
+                                            SelectChoice("pdf", "PDF"), SelectChoice("tex", "LaTeX table"),
+                                            SelectChoice("json", "JSON")], default="html")
+    submit = SubmitField("Download report")

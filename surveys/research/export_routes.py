@@ -60,8 +60,11 @@ def export_page(slug: str):  # noqa: ANN201
     if preset.validate():
         for name in ("wave_from", "wave_to", "jurisdiction", "language"):
             getattr(aggregate_form, name).data = getattr(preset, name).data
+    from .export_reports import report_form
+
     return render_template("research/export.html", survey=survey, aggregate_form=aggregate_form,
-                           response_form=ResponseExportForm(), codebook_form=CodebookForm())
+                           response_form=ResponseExportForm(), codebook_form=CodebookForm(),
+                           report_form=report_form(survey))
 
 
 @bp.post("/surveys/<slug>/export/aggregates")
