@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import re
 
+# Werkzeug colours the request of 3xx/4xx/5xx lines with ANSI escapes when it can.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _WERKZEUG_LINE = re.compile(r'^.*?"(?P<method>[A-Z]+) (?P<path>[^ ?"]*)(?:\?[^ "]*)? (?P<proto>[^"]*)"')
 
 
@@ -19,7 +21,7 @@ class StripClientDetails(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str) and record.args and " - - [" in record.msg:
-            message = record.getMessage()
+            message = _ANSI.sub("", record.getMessage())
             match = _WERKZEUG_LINE.match(message)
             if match:
                 tail = message[match.end():].strip()

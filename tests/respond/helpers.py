@@ -95,10 +95,10 @@ class Database:
         with self.app.app_context():
             return db.session.scalar(select(func.count()).select_from(model))
 
-    def rows(self, model: Any) -> list[dict[str, Any]]:
-        """Every row of ``model``'s table as a plain dict of column values."""
+    def rows(self, model_or_table: Any) -> list[dict[str, Any]]:
+        """Every row of a model's (or a Table's) table as a plain dict of column values."""
+        table = getattr(model_or_table, "__table__", model_or_table)
         with self.app.app_context():
-            table = model.__table__
             return [dict(row._mapping) for row in db.session.execute(select(table))]
 
     def answers(self) -> dict[str, Any]:

@@ -21,8 +21,9 @@ def test_start_page_explains_the_survey_in_plain_words(app, client, survey):
     html = client.get(f"/s/{survey.slug}?lang=en").get_data(as_text=True)
     for block_title in ("Reporting crime", "The police where you live", "About you"):
         assert block_title in html  # what is asked
-    assert "We do not store your IP address" in html and "only the day" in html  # what is never stored
-    assert survey.organisation in html and "at least 10 people" in html  # who sees results
+    assert "your IP address, device or browser" in html  # what is never stored
+    assert "Only the day you answered, never the time." in html
+    assert survey.organisation in html and "groups of at least 10 people" in html  # who sees results
     assert "You can skip any question" in html  # skipping
     assert instrument_of(app, survey).text_for("consent", "en").split("\n")[0][:40] in html
     assert '<select id="jurisdiction" name="jurisdiction"' in html
@@ -31,9 +32,9 @@ def test_start_page_explains_the_survey_in_plain_words(app, client, survey):
 
 def test_start_page_in_spanish_and_arabic(client, survey):
     es = client.get(f"/s/{survey.slug}?lang=es").get_data(as_text=True)
-    assert '<html lang="es" dir="ltr">' in es and "Antes de empezar" in es and "solo el día" in es
+    assert '<html lang="es" dir="ltr">' in es and "Sobre esta encuesta" in es and "Solo el día" in es
     ar = client.get(f"/s/{survey.slug}?lang=ar").get_data(as_text=True)
-    assert '<html lang="ar" dir="rtl">' in ar and "قبل أن تبدأ" in ar
+    assert '<html lang="ar" dir="rtl">' in ar and "عن هذا الاستبيان" in ar
 
 
 def test_browser_language_is_used_when_the_link_names_none(client, survey):
@@ -208,4 +209,4 @@ def test_week_granularity_stores_the_monday(app, client, database):
     walker.answer_all({})
     today = date.today()
     assert [r["submitted_on"] for r in database.rows(Response)] == [today - timedelta(days=today.weekday())]
-    assert "only the week" in client.get(f"/s/{survey.slug}").get_data(as_text=True)
+    assert "Only the week you answered" in client.get(f"/s/{survey.slug}").get_data(as_text=True)
