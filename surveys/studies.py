@@ -205,3 +205,36 @@ def invite_code_batches(survey: Survey) -> list[BatchSummary]:
         hidden = 0 < used < survey.min_cell_size or 0 < unused < survey.min_cell_size
         out.append(BatchSummary(batch=batch or "(no batch name)", total=int(total), used=None if hidden else used))
     return out
+
+
+def update_survey(
+    actor: Researcher, survey: Survey, *, title: str, description: str, min_cell_size: int, archived: bool
+) -> None:
+    """Change what can change once responses may exist.
+
+    The instrument, the address, invite-code mode and date granularity stay as
+    created: changing them mid-fielding would mix incomparable responses.
+    """
+    if min_cell_size < MIN_CELL_FLOOR:
+        raise StudyError(f"The minimum cell size cannot be below {MIN_CELL_FLOOR}.")
+    if not title.strip():
+        raise StudyError("A survey needs a title.")
+    before = {"title": survey.title, "min_cell_size": survey.min_cell_size, "archived": survey.archived}
+    survey.title, survey.description = title.strip(), description.strip()
+    survey.min_cell_size, survey.archived = min_cell_size, archived
+    after = {"title": survey.title, "min_cell_size": min_cell_size, "archived": archived}
+    changed = {key: {"from": before[key], "to": after[key]} for key in before if before[key] != after[key]}
+    _audit(actor, "survey.update", survey, changed=changed)
+    db.session.commit()
+
+
+def delete_policy_event(actor: Researcher, survey: Survey, event_id: int) -> PolicyEvent:
+    """Remove a mistaken policy event of this survey (the audit row keeps what it was)."""
+    event = db.session.get(PolicyEvent, event_id)
+    if event is None or event.jurisdiction.survey_id != survey.id:
+        raise LookupError("No such policy event in this survey.")
+    _audit(actor, "policy_event.delete", survey, event=event.id, jurisdiction=event.jurisdiction.code,
+           kind=event.kind, event_date=event.event_date.isoformat(), direction=event.direction)
+    db.session.delete(event)
+    db.session.commit()
+    return event

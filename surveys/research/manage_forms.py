@@ -54,6 +54,17 @@ class SurveyForm(FlaskForm):
     submit = SubmitField("Create survey")
 
 
+class SurveySettingsForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    description = TextAreaField("Description (for researchers)", validators=[Optional(), Length(max=5000)])
+    min_cell_size = IntegerField(
+        f"Minimum cell size (at least {MIN_CELL_FLOOR})",
+        validators=[DataRequired(), NumberRange(min=MIN_CELL_FLOOR, max=1000)],
+    )
+    archived = BooleanField("Archived (the respondent address stops working)")
+    submit = SubmitField("Save settings")
+
+
 class JurisdictionForm(FlaskForm):
     name = StringField("Name (city or county)", validators=[DataRequired(), Length(max=200)])
     code = StringField(

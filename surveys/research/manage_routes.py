@@ -6,7 +6,7 @@ Every survey is looked up through ``survey_for_current_user`` (404 across organi
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from wtforms import SelectChoice
 
 from ..studies import (
@@ -15,16 +15,32 @@ from ..studies import (
     add_wave,
     create_invite_codes,
     create_survey,
+    delete_policy_event,
     instruments,
     invite_code_batches,
     record_policy_event,
     set_wave_closed,
+    update_survey,
 )
 from . import bp
 from .access import ANY_ROLE, MANAGERS, current_researcher, has_role, role_required, survey_for_current_user
 from .auth_forms import PostForm
 from .form_flow import run_form
-from .manage_forms import POLICY_KIND_LABELS, InviteCodesForm, JurisdictionForm, PolicyEventForm, SurveyForm, WaveForm
+from .manage_forms import (
+    POLICY_KIND_LABELS,
+    InviteCodesForm,
+    JurisdictionForm,
+    PolicyEventForm,
+    SurveyForm,
+    SurveySettingsForm,
+    WaveForm,
+)
+
+
+@bp.context_processor
+def _endpoint_helpers() -> dict:
+    """``has_endpoint(name)`` lets pages link to views other modules may or may not register."""
+    return {"has_endpoint": lambda name: name in current_app.view_functions}
 
 
 def _back_to(survey, message: str):  # noqa: ANN001, ANN202
@@ -71,6 +87,29 @@ def survey_manage(slug: str):  # noqa: ANN201
         kind_labels={k.value: v for k, v in POLICY_KIND_LABELS.items()},
         batches=invite_code_batches(survey) if survey.uses_invite_codes else [],
     )
+
+
+@bp.route("/surveys/<slug>/settings", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def survey_settings(slug: str):  # noqa: ANN201
+    survey = survey_for_current_user(slug)
+    form = SurveySettingsForm(obj=survey)
+    outcome = run_form(
+        form,
+        lambda: update_survey(
+            current_researcher(),
+            survey,
+            title=form.title.data,
+            description=form.description.data or "",
+            min_cell_size=form.min_cell_size.data,
+            archived=form.archived.data,
+        ),
+        errors=(StudyError,),
+        field=form.title,
+    )
+    if outcome.done:
+        return _back_to(survey, "Saved the survey settings.")
+    return render_template("research/manage/survey_settings.html", form=form, survey=survey), outcome.status
 
 
 @bp.route("/surveys/<slug>/jurisdictions/new", methods=["GET", "POST"])
@@ -162,6 +201,19 @@ def policy_event_new(slug: str):  # noqa: ANN201
     if outcome.done:
         return _back_to(survey, "Recorded the policy event.")
     return render_template("research/manage/event_new.html", form=form, survey=survey), outcome.status
+
+
+@bp.post("/surveys/<slug>/events/<int:event_id>/delete")
+@role_required(*MANAGERS)
+def policy_event_delete(slug: str, event_id: int):  # noqa: ANN201
+    survey = survey_for_current_user(slug)
+    if not PostForm().validate_on_submit():
+        return redirect(url_for("research.survey_manage", slug=survey.slug))
+    try:
+        event = delete_policy_event(current_researcher(), survey, event_id)
+    except LookupError:
+        abort(404, description="No such policy event.")
+    return _back_to(survey, f"Deleted the policy event of {event.event_date}.")
 
 
 @bp.route("/surveys/<slug>/invite-codes", methods=["GET", "POST"])

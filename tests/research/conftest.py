@@ -21,5 +21,11 @@ def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
         return application
 
     yield make
+    from surveys.extensions import db
+
+    for application in built[1:]:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
     if built:
         empty_all_tables(built[0])

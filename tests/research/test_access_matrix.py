@@ -20,6 +20,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -29,11 +30,12 @@ from surveys import create_app
 from surveys.api_tokens import create_token
 from surveys.config import TestConfig
 from surveys.extensions import db
+from surveys.instrument_store import store_instrument
+from surveys.instruments import DEFAULT_INSTRUMENT_PATH
 from surveys.models import Researcher
 from surveys.plotly_assets import plotly_js_version
 from tests.conftest import config_for, empty_all_tables
-from tests.factories import STRONG_PASSWORD, make_organisation, make_researcher, make_survey
-from tests.research.dashboard_data import default_instrument
+from tests.factories import STRONG_PASSWORD, make_organisation, make_policy_event, make_researcher, make_survey
 
 PUBLIC = ("anonymous", "admin", "analyst", "viewer")
 ANY_ROLE = ("admin", "analyst", "viewer")
@@ -47,8 +49,12 @@ ACCESS: dict[str, tuple[str, ...]] = {
     "index": PUBLIC,
     "healthz": PUBLIC,
     "static": PUBLIC,
-    # respondents
-    "respond.survey": PUBLIC,
+    # respondents (the survey is anonymous: every visitor gets the same pages)
+    "respond.start": PUBLIC,
+    "respond.begin": PUBLIC,
+    "respond.page": PUBLIC,
+    "respond.page_get": PUBLIC,
+    "respond.thanks": PUBLIC,
     # researcher accounts (auth_routes, auth_token_routes)
     "research.login": PUBLIC,
     "research.logout": ANY_ROLE,
@@ -64,6 +70,8 @@ ACCESS: dict[str, tuple[str, ...]] = {
     "research.wave_close": MANAGERS,
     "research.wave_reopen": MANAGERS,
     "research.policy_event_new": MANAGERS,
+    "research.policy_event_delete": MANAGERS,
+    "research.survey_settings": MANAGERS,
     "research.invite_codes": MANAGERS,
     # administration (admin_routes)
     "research.researchers": ADMINS,
@@ -105,6 +113,9 @@ OK: dict[tuple[str, str], tuple[int, ...]] = {
     ("research.export_aggregates", "POST"): (200,),
     ("research.export_responses", "POST"): (200,),
     ("research.export_codebook", "POST"): (200,),
+    ("respond.begin", "POST"): (422,),  # an empty consent form is refused with its errors
+    ("respond.page", "POST"): (400, 422),
+    ("respond.page_get", "GET"): (303,),  # no questionnaire in progress: back to the start page
 }
 
 
@@ -121,6 +132,8 @@ class World:
     bearer: dict[str, str]  # role -> that token's value (the API authenticates with it, not the session)
     other_researcher_id: int
     other_token_id: int
+    event_ids: dict[str, int]  # visitor -> a policy event of the survey (deleting one leaves the others)
+    other_event_id: int
 
 
 def _url_values(world: World, visitor: str, foreign: bool = False) -> dict[str, Any]:
@@ -134,11 +147,12 @@ def _url_values(world: World, visitor: str, foreign: bool = False) -> dict[str, 
         "filename": "css/app.css",
         "version": plotly_js_version(),
         "bearer": world.bearer.get(visitor),
+        "event_id": world.other_event_id if foreign else world.event_ids[visitor],
     }
 
 
 # URL variables that name an object of an organisation (checked for 404 across organisations).
-SCOPED_VARIABLES = {"slug", "researcher_id", "token_id"}
+SCOPED_VARIABLES = {"slug", "researcher_id", "token_id", "event_id"}
 # ...except where the variable names the visitor's own object (own tokens are checked per owner).
 OWNER_SCOPED = {"research.revoke_api_token"}
 
@@ -164,7 +178,8 @@ def matrix(database_url: str) -> Iterator[tuple[Flask, World]]:
     app = create_app(config_for(database_url, WTF_CSRF_ENABLED=False))
     with app.app_context():
         organisation = make_organisation()
-        survey = make_survey(organisation=organisation, uses_invite_codes=True, instrument=default_instrument())
+        instrument, _ = store_instrument(DEFAULT_INSTRUMENT_PATH)
+        survey = make_survey(organisation=organisation, uses_invite_codes=True, instrument=instrument)
         people = {role: make_researcher(role=role, organisation=organisation) for role in ANY_ROLE}
         colleague = make_researcher(role="analyst", organisation=organisation)
         other = make_researcher(role="admin")
@@ -183,7 +198,10 @@ def matrix(database_url: str) -> Iterator[tuple[Flask, World]]:
             bearer={role: create_token(person, f"{role} API token")[1] for role, person in people.items()},
             other_researcher_id=other.id,
             other_token_id=create_token(other, "other token")[0].id,
+            event_ids={v: make_policy_event(survey.jurisdictions[0], date(2024, 1, 1)).id for v in VISITORS},
+            other_event_id=make_policy_event(other_survey.jurisdictions[0], date(2024, 1, 1)).id,
         )
+        db.session.commit()
     yield app, world
     empty_all_tables(app)
 

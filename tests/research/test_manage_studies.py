@@ -246,3 +246,62 @@ def test_get_never_changes_state(app, logged_in, analyst):
         assert db.session.query(InviteCode).count() == 0
         assert db.session.query(Jurisdiction).count() == 2
         assert db.session.query(Survey).count() == 1
+
+
+def test_printed_codes_work_once_in_the_submission_service(app, logged_in, analyst):
+    """A code from the printable page is accepted once by ``store_response``, then refused."""
+    from surveys.instrument_store import parsed_instrument, store_instrument
+    from surveys.instruments import DEFAULT_INSTRUMENT_PATH
+    from surveys.submission import InvalidInviteCode, store_response
+
+    with app.app_context():
+        instrument, _ = store_instrument(DEFAULT_INSTRUMENT_PATH)
+        organisation = db.session.get(Researcher, analyst.id).organisation
+        slug = make_survey(organisation=organisation, instrument=instrument, uses_invite_codes=True).slug
+        db.session.commit()
+    page = post_form(logged_in, f"/research/surveys/{slug}/invite-codes", {"count": "2", "batch": "x"})
+    code = re.findall(r'class="invite-code">([A-Z0-9-]+)<', page.get_data(as_text=True))[0]
+    with app.app_context():
+        survey = db.session.scalar(select(Survey).where(Survey.slug == slug))
+        parsed = parsed_instrument(survey.instrument)
+        wave, place = survey.waves[-1], survey.jurisdictions[0]
+        store_response(parsed, survey, wave, place, "en", {}, invite_code=code.lower().replace("-", " "))
+        with pytest.raises(InvalidInviteCode):
+            store_response(parsed, survey, wave, place, "en", {}, invite_code=code)
+
+
+def test_survey_settings(app, logged_in, analyst):
+    slug = _survey(app, analyst)
+    url = f"/research/surveys/{slug}/settings"
+    assert 'value="10"' in logged_in.get(url).get_data(as_text=True)
+    low = post_form(logged_in, url, {"title": "Renamed", "min_cell_size": "5"})
+    assert low.status_code == 400
+    saved = post_form(logged_in, url, {"title": "Renamed", "description": "d", "min_cell_size": "20", "archived": "y"})
+    assert saved.status_code == 302
+    with app.app_context():
+        survey = db.session.scalar(select(Survey).where(Survey.slug == slug))
+        assert (survey.title, survey.min_cell_size, survey.archived) == ("Renamed", 20, True)
+        audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "survey.update"))
+        assert audit.parameters["changed"]["min_cell_size"] == {"from": 10, "to": 20}
+    assert logged_in.get(f"/s/{slug}").status_code == 404  # archived: the respondent address is closed
+
+
+def test_delete_policy_event(app, logged_in, analyst):
+    from tests.factories import make_policy_event
+
+    slug = _survey(app, analyst)
+    other_slug = _survey(app, analyst)
+    with app.app_context():
+        survey = db.session.scalar(select(Survey).where(Survey.slug == slug))
+        other = db.session.scalar(select(Survey).where(Survey.slug == other_slug))
+        ours = make_policy_event(survey.jurisdictions[0], date(2025, 1, 1)).id
+        theirs = make_policy_event(other.jurisdictions[0], date(2025, 1, 1)).id
+        db.session.commit()
+    manage = f"/research/surveys/{slug}/manage"
+    wrong_survey = post_form(logged_in, manage, {}, action=f"/research/surveys/{slug}/events/{theirs}/delete")
+    assert wrong_survey.status_code == 404
+    assert post_form(logged_in, manage, {}, action=f"/research/surveys/{slug}/events/{ours}/delete").status_code == 302
+    with app.app_context():
+        assert [e.id for e in db.session.scalars(select(PolicyEvent))] == [theirs]
+        audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "policy_event.delete"))
+        assert audit.parameters["event_date"] == "2025-01-01"
