@@ -153,6 +153,9 @@ def compute_estimates(survey: Survey) -> dict:
         return {"message": "No policy events are recorded for this survey, so there is nothing to estimate.",
                 "effects": [], "event_study": {}, "specification": {}}
     timing = treatment_timing(survey, direction)
+    if response_count(survey.id) == 0:
+        return {"message": "No responses yet, so there is nothing to estimate.", "effects": [],
+                "event_study": {}, "specification": {}}
     effects, studies = [], {}
     for outcome in OUTCOMES:
         cells = design_frame(model_cells(survey, outcome), timing)

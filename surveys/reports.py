@@ -117,6 +117,8 @@ def report_data(survey: Survey, spec: ReportSpec) -> tuple[pd.DataFrame, int, tu
     cells = cells[cells["jurisdiction"].isin(keep)]
     if spec.subgroup != "all":
         cells = cells[cells["immigrant"] == (1 if spec.subgroup == "immigrant" else 0)]
+    if cells.empty:
+        raise InvalidSpecification("there are no responses in the chosen jurisdictions yet")
     return cells.reset_index(drop=True), direction, tuple(sorted(keep))
 
 

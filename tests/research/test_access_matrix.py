@@ -90,6 +90,7 @@ ACCESS: dict[str, tuple[str, ...]] = {
     "research.export_aggregates": ANY_ROLE,
     "research.export_responses": MANAGERS,
     "research.export_codebook": MANAGERS,
+    "research.export_report": ANY_ROLE,  # viewers get the default specification
     "plotly_script": PUBLIC,
     "plotly_stylesheet": PUBLIC,
     # JSON API
@@ -113,6 +114,7 @@ OK: dict[tuple[str, str], tuple[int, ...]] = {
     ("research.export_aggregates", "POST"): (200,),
     ("research.export_responses", "POST"): (200,),
     ("research.export_codebook", "POST"): (200,),
+    ("research.export_report", "POST"): (200, 422),  # the matrix survey has no events: nothing to estimate
     ("respond.begin", "POST"): (422,),  # an empty consent form is refused with its errors
     ("respond.page", "POST"): (400, 422),
     ("respond.page_get", "GET"): (303,),  # no questionnaire in progress: back to the start page
