@@ -85,7 +85,11 @@ def responses_figure(survey: Survey, table: AggregateTable) -> dict:
                     np.char.add(np.nan_to_num(n).astype(int).astype(str), " responses")).tolist()
     trace = {"type": "heatmap", "x": waves, "y": [names.get(c, c) for c in codes], "z": z, "text": text,
              "hovertemplate": "%{y}, wave %{x}: %{text}<extra></extra>", "colorscale": "Blues",
-             "colorbar": {"title": {"text": "Responses"}}, "xgap": 1, "ygap": 1}
+             # No colorbar: plotly.js draws it with an inline style attribute, which our CSP refuses.
+             # The counts are written in the cells instead (and are in the table / CSV download).
+             "showscale": False, "xgap": 1, "ygap": 1}
+    if len(codes) * len(waves) <= 600:
+        trace["texttemplate"] = "%{z}"
     height = max(320, 28 * len(codes) + 140)
     return {"data": [trace], "layout": _layout("Responses per wave and jurisdiction", height=height,
                                                xaxis=_wave_axis(survey, waves), yaxis={"automargin": True})}

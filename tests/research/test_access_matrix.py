@@ -93,6 +93,7 @@ ACCESS: dict[str, tuple[str, ...]] = {
     "research.export_report": ANY_ROLE,  # viewers get the default specification
     "plotly_script": PUBLIC,
     "plotly_stylesheet": PUBLIC,
+    "plotly_maps_stylesheet": PUBLIC,
     # JSON API
     "api.root": PUBLIC,
     "api.openapi_json": PUBLIC,
