@@ -90,10 +90,18 @@ def run(spec: LinearSpec, data: pd.DataFrame) -> EffectResult:
     for c in spec.controls:
         cols.append(_prep.numeric(df, c, "control"))
         names.append(c)
-    fes = tuple(FixedEffect("^".join(g), *_prep.codes(df[list(g)])) for g in spec.fixed_effects)
+    cache: dict = {}
+
+    def coded(cols):
+        key = tuple(cols)
+        if key not in cache:
+            cache[key] = _prep.codes(df[list(cols)])
+        return cache[key]
+
+    fes = tuple(FixedEffect("^".join(g), *coded(g)) for g in spec.fixed_effects)
     cl, G = (None, 0)
     if spec.cluster:
-        cl, G = _prep.codes(df[spec.cluster])
+        cl, G = coded((spec.cluster,))
     design = Design(y=y, X=np.column_stack(cols), names=tuple(names), fe=fes, weights=w,
                     cluster=cl, n_clusters=G)
     se = spec.se
@@ -138,8 +146,7 @@ def run(spec: LinearSpec, data: pd.DataFrame) -> EffectResult:
         inference = (f"wild cluster bootstrap-t (restricted, {bw} weights, {boot['n_boot']} "
                      f"{'enumerated ' if boot['enumerated'] else ''}draws) by {spec.cluster} "
                      f"({G} clusters); SE is CRV1")
-    groups = list(spec.group_cols)
-    n_by = group_counts(df, groups, spec.outcome, w)
+    n_by = indicator_counts({c: ind[c] for c in spec.group_cols}, y, w)
     spec_d = {k: v for k, v in asdict(spec).items()}
     spec_d.update(se=se, n_clusters=G, df_k=res.df_k)
     return EffectResult(
@@ -147,6 +154,24 @@ def run(spec: LinearSpec, data: pd.DataFrame) -> EffectResult:
         n_by_group=n_by, fingerprint=_prep.fingerprint(df), inference=inference,
         notes=tuple(notes), extras=extras,
     )
+
+
+def indicator_counts(indicators: dict, y: np.ndarray, w) -> pd.DataFrame:
+    """Rows, summed weights and mean outcome per combination of 0/1 indicators."""
+    names = list(indicators)
+    code = np.zeros(len(y), dtype=np.int64)
+    for k, c in enumerate(names):
+        code += indicators[c].astype(np.int64) << k
+    size = 1 << len(names)
+    ww = np.ones(len(y)) if w is None else w
+    n = np.bincount(code, minlength=size)
+    W = np.bincount(code, weights=ww, minlength=size)
+    S = np.bincount(code, weights=ww * y, minlength=size)
+    keep = np.flatnonzero(n > 0)
+    out = pd.DataFrame({c: (keep >> k) & 1 for k, c in enumerate(names)})
+    out["n"], out["weight"] = n[keep], W[keep]
+    out["mean"] = S[keep] / W[keep]
+    return out.sort_values(names, kind="stable").reset_index(drop=True)
 
 
 def group_counts(df: pd.DataFrame, groups, outcome: str, w) -> pd.DataFrame:

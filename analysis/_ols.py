@@ -134,8 +134,9 @@ def nested_in(fe: FixedEffect, cluster: np.ndarray | None, n_clusters: int) -> b
     """Whether every level of ``fe`` lies within a single cluster."""
     if cluster is None:
         return False
-    pairs = np.unique(fe.codes.astype(np.int64) * n_clusters + cluster)
-    return pairs.size == np.unique(fe.codes).size
+    first = np.full(fe.n_levels, -1, dtype=np.int64)
+    first[fe.codes[::-1]] = cluster[::-1]  # the last write wins: each level's first cluster
+    return bool(np.array_equal(first[fe.codes], cluster))
 
 
 def cluster_sums(scores: np.ndarray, cluster: np.ndarray, n_clusters: int) -> np.ndarray:

@@ -65,6 +65,8 @@ def numeric(df: pd.DataFrame, col: str, role: str = "outcome") -> np.ndarray:
 def binary(df: pd.DataFrame, col: str, role: str) -> np.ndarray:
     """A 0/1 indicator column as float64; raises if it is not 0/1 or constant."""
     x = numeric(df, col, role)
+    if ((x == 0.0) | (x == 1.0) | np.isnan(x)).all():
+        return x
     vals = np.unique(x[~np.isnan(x)])
     if not np.isin(vals, [0.0, 1.0]).all():
         raise InvalidSpecification(
@@ -74,7 +76,7 @@ def binary(df: pd.DataFrame, col: str, role: str) -> np.ndarray:
 
 
 def require_varies(x: np.ndarray, col: str, role: str) -> None:
-    if np.unique(x).size < 2:
+    if len(x) == 0 or np.nanmin(x) == np.nanmax(x):
         raise ConstantTreatment(
             f"{role} column {col!r} is constant ({x[0]:g} in every usable row); "
             "the effect cannot be estimated"
@@ -95,6 +97,7 @@ def complete_rows(df: pd.DataFrame, cols: Sequence[str], min_rows: int = 3) -> p
     """Rows with no missing value in ``cols`` (and positive weight if any)."""
     cols = list(dict.fromkeys(cols))
     sub = df[cols]
+    sub.attrs = {}  # pandas deep-copies attrs on every operation; analysed rows need none
     keep = sub.notna().all(axis=1).to_numpy()
     out = sub.loc[keep] if not keep.all() else sub
     if len(out) < min_rows:
@@ -118,8 +121,19 @@ def codes(values) -> tuple[np.ndarray, int]:
 
 
 def fingerprint(df: pd.DataFrame) -> str:
-    """SHA-256 of the analysed rows and columns (order-sensitive), hex."""
+    """SHA-256 of the analysed rows and columns (order-sensitive), hex.
+
+    Numeric columns enter as their bytes; text columns as their sorted labels
+    plus each row's label code, so equal data give equal fingerprints.
+    """
     h = hashlib.sha256()
     h.update("\x1f".join(map(str, df.columns)).encode())
-    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    for i in range(df.shape[1]):
+        s = df.iloc[:, i]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_extension_array_dtype(s):
+            h.update(np.ascontiguousarray(s.to_numpy()).tobytes())
+        else:
+            codes_, labels = pd.factorize(s, sort=True, use_na_sentinel=True)
+            h.update("\x1f".join(map(str, labels)).encode())
+            h.update(codes_.astype(np.int64).tobytes())
     return h.hexdigest()

@@ -90,9 +90,10 @@ def wild_cluster_bootstrap(
     k = names.index(term)
     others = [j for j in range(X.shape[1]) if j != k]
     Xo = X[:, others]
-    # FWL pieces; lstsq tolerates collinear controls (already reported by the main fit)
-    coef_x = np.linalg.lstsq(Xo, X[:, k], rcond=None)[0]
-    coef_y = np.linalg.lstsq(Xo, y, rcond=None)[0]
+    # FWL pieces from the normal equations; pinv tolerates collinear controls (already
+    # reported by the main fit) and costs k x k, not n x k
+    G_inv = np.linalg.pinv(Xo.T @ Xo)
+    coef_x, coef_y = (G_inv @ (Xo.T @ np.column_stack([X[:, k], y]))).T
     xt = X[:, k] - Xo @ coef_x            # x~: term net of the other regressors
     u0 = y - Xo @ coef_y                  # restricted residuals at b = 0
     xx = float(xt @ xt)

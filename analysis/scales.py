@@ -17,6 +17,7 @@ when the scale has three or more items.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -125,9 +126,13 @@ def mcdonald_omega(items: np.ndarray) -> float:
     if np.any(X.std(axis=0) == 0):
         return float("nan")
     try:
-        res = Factor(X, n_factor=1, method="ml").fit()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = Factor(X, n_factor=1, method="ml").fit()
     except (np.linalg.LinAlgError, ValueError):
         return float("nan")
+    if any("converge" in str(w.message).lower() for w in caught):
+        return float("nan")  # a non-converged factor model gives no usable omega
     lam = np.abs(res.loadings.ravel())
     psi = res.uniqueness
     return float(lam.sum() ** 2 / (lam.sum() ** 2 + psi.sum()))

@@ -11,9 +11,10 @@ three of five jurisdictions) is itself suppressed. So whatever filters a reader
 combines, everything they see is a linear combination of the protected cube's
 published cells, and no suppressed cell can be derived from it.
 
-The cube is cached per app and survey, keyed by the survey's response count
-(one index-only ``count(*)``) and its ``min_cell_size``, with a time limit as a
-backstop for deletions.
+The cube is cached per app and survey with its ``min_cell_size``; it is
+rechecked against the survey's response count (one ``count(*)``) at most every
+``AGGREGATE_RECHECK_SECONDS`` (30 s; 0 in tests), and rebuilt after
+``AGGREGATE_CACHE_SECONDS`` (300 s) in any case, a backstop for deletions.
 """
 from __future__ import annotations
 
@@ -89,6 +90,13 @@ class AggregateTable:
     filters: Filters
     min_cell_size: int
     frame: pd.DataFrame
+    # The categories of each ``by`` dimension in row order (None last = the margin): the frame is
+    # their full product in C order, so a column reshapes into a grid (see ``grid``).
+    axes: tuple[tuple, ...] = ()
+
+    def grid(self, column: str) -> np.ndarray:
+        """``column`` as an array with one axis per ``by`` dimension (in ``axes`` order)."""
+        return self.frame[column].to_numpy().reshape([len(a) for a in self.axes])
 
     @property
     def suppressed_cells(self) -> int:
@@ -181,24 +189,39 @@ def build_cube(survey: Survey, rows: int | None = None) -> ProtectedCube:
     return cube
 
 
+def _recheck_seconds() -> float:
+    """How long a cached cube is served without even counting (production: 30 s; tests: 0)."""
+    default = 0 if current_app.testing else 30
+    return float(current_app.config.get("AGGREGATE_RECHECK_SECONDS", default))
+
+
 def protected_cube(survey: Survey) -> ProtectedCube:
-    """The survey's protected cube, from the per-app cache when the data has not changed."""
-    rows = response_count(survey.id)
+    """The survey's protected cube, from the per-app cache when the data has not changed.
+
+    A cached cube younger than ``AGGREGATE_RECHECK_SECONDS`` is served as is;
+    after that one ``count(*)`` decides whether it still holds (responses
+    arrive whole, so the count moves with every submission), and after
+    ``AGGREGATE_CACHE_SECONDS`` it is rebuilt regardless (a backstop for
+    deletions that leave the count unchanged).
+    """
     k = int(survey.min_cell_size or current_app.config.get("MIN_CELL_SIZE", 10))
-    shape_key = (tuple(w.id for w in survey.waves), tuple(j.id for j in survey.jurisdictions))
-    key = (survey.id, k, rows, hash(shape_key))
+    shape = hash((tuple(w.id for w in survey.waves), tuple(j.id for j in survey.jurisdictions)))
     ttl = float(current_app.config.get("AGGREGATE_CACHE_SECONDS", 300))
     store, lock = _cache()
+    now = time.monotonic()
     with lock:
-        hit = store.get(key)
-        if hit is not None and time.monotonic() - hit[0] < ttl:
-            store.move_to_end(key)
-            return hit[1]
+        hit = store.get(survey.id)
+    if hit is not None and hit["k"] == k and hit["shape"] == shape and now - hit["built"] < ttl:
+        if now - hit["checked"] < _recheck_seconds():
+            return hit["cube"]
+        if response_count(survey.id) == hit["cube"].rows:
+            hit["checked"] = now
+            return hit["cube"]
+    rows = response_count(survey.id)
     cube = build_cube(survey, rows)
     with lock:
-        for stale in [k_ for k_ in store if k_[0] == survey.id]:
-            del store[stale]
-        store[key] = (time.monotonic(), cube)
+        store.pop(survey.id, None)
+        store[survey.id] = {"cube": cube, "k": k, "shape": shape, "built": now, "checked": now}
         while len(store) > CACHE_SIZE:
             store.popitem(last=False)
     return cube
@@ -221,8 +244,7 @@ def invalidate(survey_id: int) -> None:
     """Forget a survey's cube (after deleting responses, say)."""
     store, lock = _cache()
     with lock:
-        for stale in [k for k in store if k[0] == survey_id]:
-            del store[stale]
+        store.pop(survey_id, None)
 
 
 # --- reading the cube ---------------------------------------------------------------------------
@@ -277,13 +299,18 @@ def _slice(cube: ProtectedCube, values: np.ndarray, mask: np.ndarray, by: Sequen
     return values, mask
 
 
-def _labels(cube: ProtectedCube, by: Sequence[str], filters: Filters, margins: bool) -> dict[str, list]:
+def _axes(cube: ProtectedCube, by: Sequence[str], filters: Filters, margins: bool) -> tuple[tuple, ...]:
     axes = []
     for dimension in by:
         chosen = _selection(cube, dimension, filters)
         categories = cube.categories(dimension)
         members = [categories[i] for i in (range(len(categories)) if chosen is None else chosen)]
-        axes.append(members + ([ALL] if margins else []))
+        axes.append(tuple(members + ([ALL] if margins else [])))
+    return tuple(axes)
+
+
+def _labels(cube: ProtectedCube, by: Sequence[str], filters: Filters, margins: bool) -> dict[str, pd.Series]:
+    axes = _axes(cube, by, filters, margins)
     grids = np.meshgrid(*[np.array(a, dtype=object) for a in axes], indexing="ij") if axes else []
     return {d: pd.Series(list(g.ravel()), dtype=object) for d, g in zip(by, grids, strict=True)}
 
@@ -333,7 +360,8 @@ def aggregate(
             columns.update({f"{name}_n": np.zeros(size), f"{name}_mean": np.full(size, np.nan),
                             f"{name}_ci_low": np.full(size, np.nan),
                             f"{name}_ci_high": np.full(size, np.nan), f"{name}_suppressed": np.zeros(size, bool)})
-        return AggregateTable(survey.id, by, filters, cube.min_cell_size, pd.DataFrame(columns))
+        return AggregateTable(survey.id, by, filters, cube.min_cell_size, pd.DataFrame(columns),
+                              _axes(cube, by, filters, margins))
     counts, hidden = _slice(cube, cube.counts, cube.mask, by, filters, margins)
     columns["n"] = np.where(hidden, np.nan, counts.astype(float)).ravel()
     columns["suppressed"] = hidden.ravel()
@@ -348,7 +376,8 @@ def aggregate(
         columns[f"{name}_ci_low"] = np.where(shown, low, np.nan).ravel()
         columns[f"{name}_ci_high"] = np.where(shown, high, np.nan).ravel()
         columns[f"{name}_suppressed"] = m_hidden.ravel()
-    return AggregateTable(survey.id, by, filters, cube.min_cell_size, pd.DataFrame(columns))
+    return AggregateTable(survey.id, by, filters, cube.min_cell_size, pd.DataFrame(columns),
+                          _axes(cube, by, filters, margins))
 
 
 def _mean_and_interval(n: np.ndarray, total: np.ndarray, squares: np.ndarray):

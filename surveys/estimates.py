@@ -17,22 +17,44 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
 from flask import current_app
+from sqlalchemy import select
 
 from analysis.did import ddd, did
 from analysis.errors import AnalysisError
 from analysis.event_study import event_study
 
 from .aggregates import Filters, aggregate, response_count
-from .models import Survey
+from .extensions import db
+from .models import Jurisdiction, PolicyEvent, Survey
 
 OUTCOMES = {"trust": "Trust in police", "willingness": "Willingness to report crime"}
 ESTIMATORS = {"did": "Difference-in-differences (TWFE)", "ddd": "Triple differences (immigrant x treated x post)",
               "event_study": "Event study (Callaway-Sant'Anna), overall ATT"}
 BOOTSTRAP_DRAWS = 999
+
+
+@dataclass(frozen=True)
+class Event:
+    jurisdiction: str  # code
+    event_date: date
+    kind: str
+    direction: int
+
+
+def survey_events(survey: Survey) -> list[Event]:
+    """The survey's policy events in one query (not one lazy load per jurisdiction), by date."""
+    rows = db.session.execute(
+        select(Jurisdiction.code, PolicyEvent.event_date, PolicyEvent.kind, PolicyEvent.direction)
+        .join(PolicyEvent, PolicyEvent.jurisdiction_id == Jurisdiction.id)
+        .where(Jurisdiction.survey_id == survey.id)
+        .order_by(PolicyEvent.event_date, Jurisdiction.code)
+    ).all()
+    return [Event(*row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -57,17 +79,16 @@ def treatment_timing(survey: Survey, direction: int | None = None) -> Timing:
     Jurisdictions whose first event has the other direction are left out of
     the comparison (they are neither treated nor untouched).
     """
-    first: dict[str, int] = {}
+    first: dict[str, int] = {j.code: 0 for j in survey.jurisdictions}
     signs: dict[str, int] = {}
-    for jurisdiction in survey.jurisdictions:
-        events = sorted(jurisdiction.policy_events, key=lambda e: e.event_date)
-        if not events:
-            first[jurisdiction.code] = 0
+    for event in survey_events(survey):  # by date: the first event of each jurisdiction comes first
+        if event.jurisdiction in signs:
             continue
-        event = events[0]
-        signs[jurisdiction.code] = event.direction
+        signs[event.jurisdiction] = event.direction
         if direction is None or event.direction == direction:
-            first[jurisdiction.code] = first_treated_wave(survey, event.event_date)
+            first[event.jurisdiction] = first_treated_wave(survey, event.event_date)
+        else:
+            del first[event.jurisdiction]
     return Timing(first, signs)
 
 
@@ -132,6 +153,9 @@ def compute_estimates(survey: Survey) -> dict:
         return {"message": "No policy events are recorded for this survey, so there is nothing to estimate.",
                 "effects": [], "event_study": {}, "specification": {}}
     timing = treatment_timing(survey, direction)
+    if response_count(survey.id) == 0:
+        return {"message": "No responses yet, so there is nothing to estimate.", "effects": [],
+                "event_study": {}, "specification": {}}
     effects, studies = [], {}
     for outcome in OUTCOMES:
         cells = design_frame(model_cells(survey, outcome), timing)
@@ -145,7 +169,7 @@ def compute_estimates(survey: Survey) -> dict:
         for name, run, subgroup in runs:
             try:
                 effects.append(_row(outcome, name, run(), _published_n(survey, outcome, subgroup)))
-            except (AnalysisError, ValueError, np.linalg.LinAlgError) as exc:
+            except (AnalysisError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
                 effects.append(_failed(outcome, name, exc))
         try:
             study = event_study(cells, "mean", "jurisdiction", "wave", "first_treated", weights="n")
@@ -160,7 +184,7 @@ def compute_estimates(survey: Survey) -> dict:
                             for r in study.periods.itertuples()],
                 "pretrend_p": _number(study.pretrend_p),
             }
-        except (AnalysisError, ValueError, np.linalg.LinAlgError) as exc:
+        except (AnalysisError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
             effects.append(_failed(outcome, "event_study", exc))
     treated = sorted(code for code, wave in timing.first_treated.items() if wave > 0)
     comparison = sorted(code for code, wave in timing.first_treated.items() if wave == 0)
@@ -178,8 +202,7 @@ def survey_estimates(survey: Survey) -> dict:
     """:func:`compute_estimates`, cached per app and survey until the response count changes."""
     store = current_app.extensions.setdefault("cts_estimate_cache", ({}, threading.Lock()))
     cache, lock = store
-    events = tuple(sorted((j.code, e.event_date.isoformat(), e.direction)
-                          for j in survey.jurisdictions for e in j.policy_events))
+    events = tuple((e.jurisdiction, e.event_date.isoformat(), e.direction) for e in survey_events(survey))
     key = (survey.id, response_count(survey.id), survey.min_cell_size, hash(events))
     ttl = float(current_app.config.get("AGGREGATE_CACHE_SECONDS", 300))
     with lock:

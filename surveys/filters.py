@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, IntegerField, SelectField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from .aggregates import Filters
@@ -40,8 +41,13 @@ class FilterForm(Form):
 def filter_form(survey: Survey, args: Mapping | None = None, languages: tuple[str, ...] = ()) -> FilterForm:
     """The filter form bound to ``args`` (a request's query string), with the survey's choices."""
     form = FilterForm(formdata=MultiDict(args) if args is not None and not isinstance(args, MultiDict) else args)
-    form.jurisdiction.choices = [(j.code, j.name) for j in survey.jurisdictions]
-    form.language.choices = [("", "All languages")] + [(code, code) for code in languages]
+    return with_filter_choices(form, survey, languages)
+
+
+def with_filter_choices(form, survey: Survey, languages: tuple[str, ...]):  # noqa: ANN001, ANN201
+    """Give a form's ``jurisdiction`` and ``language`` fields the survey's choices."""
+    form.jurisdiction.choices = [SelectChoice(j.code, j.name) for j in survey.jurisdictions]
+    form.language.choices = [SelectChoice("", "All languages")] + [SelectChoice(code, code) for code in languages]
     return form
 
 

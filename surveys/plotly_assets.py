@@ -8,7 +8,10 @@ Two files come out of the one bundle:
   refuses such inline styles, so the same rules are extracted from the bundle
   and served as a real stylesheet. A page links it with
   ``id="plotly.js-style-global" class="no-inline-styles"``, which tells
-  plotly.js (since 2.35) not to try the injection at all.
+  plotly.js (since 2.35) not to try the injection at all;
+* ``plotly-maps.css``: the MapLibre stylesheet the bundle injects on load
+  unless an element with its id exists; a page links it under that id
+  (``maps_style_id()``), so nothing is injected.
 
 Both are read once per process and served with a version in the URL, so the
 browser may cache them for a long time.
@@ -47,6 +50,27 @@ def plotly_js_version() -> str:
 @lru_cache(maxsize=1)
 def plotly_js() -> bytes:
     return bundle_path().read_bytes()
+
+
+_MAPS_STYLE = re.compile(
+    r"""if\(!document\.getElementById\("([0-9a-f]{16,128})"\)\)\{var (\w+)=document\.createElement\("style"\);"""
+    r"""\2\.id="\1",\2\.textContent='((?:[^'\\]|\\.)*)',document\.head\.appendChild\(\2\)"""
+)
+
+
+@lru_cache(maxsize=1)
+def _maps_style() -> tuple[str, str]:
+    match = _MAPS_STYLE.search(plotly_js().decode("utf-8", errors="replace"))
+    return (match.group(1), match.group(3).replace("\\'", "'")) if match else ("", "")
+
+
+def maps_style_id() -> str:
+    """The element id that stops plotly.js from injecting its MapLibre ``<style>`` ("" if none)."""
+    return _maps_style()[0]
+
+
+def maps_css() -> str:
+    return _maps_style()[1]
 
 
 def _unquote(token: str) -> str:

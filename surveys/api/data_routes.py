@@ -14,14 +14,22 @@ from .. import codebook as codebooks
 from .. import exports
 from ..aggregates import DIMENSIONS, aggregate, available_languages
 from ..audit import record
+from ..errors import render_error
 from ..estimates import survey_estimates
 from ..extensions import db
 from ..filters import InvalidFilter, parse_filters
+from ..instrument_store import InstrumentError
 from ..models import Survey
 from ..research.access import ANY_ROLE, MANAGERS, api_auth_required, current_researcher, survey_for_current_user
+from ..research.export_routes import UNREADABLE
 from . import bp
 
 TRUE_FALSE = {"true": True, "false": False, "1": True, "0": False}
+
+
+@bp.errorhandler(InstrumentError)
+def _unreadable_instrument(error: InstrumentError):  # noqa: ANN202
+    return render_error(409, "Instrument unreadable", UNREADABLE)
 
 
 def _audit(action: str, survey: Survey, parameters: dict) -> None:

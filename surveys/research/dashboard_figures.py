@@ -7,9 +7,10 @@ become gaps (``null``), never zeros, and their hover text says "suppressed".
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import date
+
+import numpy as np
 
 from ..aggregates import AggregateTable
 from ..models import Survey
@@ -26,8 +27,10 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}
 
 
-def _value(x: object) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)  # type: ignore[arg-type]
+def nullable(values: np.ndarray, digits: int = 4) -> list:
+    """Floats for JSON: NaN (suppressed or empty) becomes null, never 0."""
+    values = np.asarray(values, dtype=float)
+    return [None if v != v else v for v in np.round(values, digits).tolist()]
 
 
 def _layout(title: str, **extra: object) -> dict:
@@ -51,97 +54,100 @@ def event_position(survey: Survey, event_date: date) -> float:
     return (survey.waves[-1].number + 0.5) if survey.waves else 0.5
 
 
-def _event_marks(survey: Survey, codes: Sequence[str], yref: str = "paper") -> tuple[list, list]:
+def _event_marks(survey: Survey, events: Sequence, codes: Sequence[str], yref: str = "paper") -> tuple[list, list]:
+    """Dashed vertical lines (and labels) for the events of the shown jurisdictions."""
     shapes, notes = [], []
-    for jurisdiction in survey.jurisdictions:
-        if jurisdiction.code not in codes:
+    shown = set(codes)
+    for event in events:
+        if event.jurisdiction not in shown:
             continue
-        for event in jurisdiction.policy_events:
-            x = event_position(survey, event.event_date)
-            shapes.append({"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "xref": "x", "yref": yref,
-                           "line": {"color": "#555555", "width": 1.5, "dash": "dash"}})
-            arrow = "+" if event.direction > 0 else "-"
-            notes.append({"x": x, "y": 1.02, "xref": "x", "yref": yref, "showarrow": False,
-                          "text": f"{jurisdiction.code}: {event.kind.replace('_', ' ')} ({arrow})",
-                          "textangle": -20, "font": {"size": 11}, "xanchor": "left", "yanchor": "bottom"})
+        x = event_position(survey, event.event_date)
+        shapes.append({"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "xref": "x", "yref": yref,
+                       "line": {"color": "#555555", "width": 1.5, "dash": "dash"}})
+        arrow = "+" if event.direction > 0 else "-"
+        notes.append({"x": x, "y": 1.02, "xref": "x", "yref": yref, "showarrow": False,
+                      "text": f"{event.jurisdiction}: {event.kind.replace('_', ' ')} ({arrow})",
+                      "textangle": -20, "font": {"size": 11}, "xanchor": "left", "yanchor": "bottom"})
     return shapes, notes
 
 
 def responses_figure(survey: Survey, table: AggregateTable) -> dict:
-    """Heatmap of responses per wave (x) and jurisdiction (y); suppressed cells left blank."""
-    frame = table.frame
-    waves = sorted({int(w) for w in frame["wave"]})
-    codes = list(dict.fromkeys(frame["jurisdiction"]))
+    """Heatmap of responses per wave (x) and jurisdiction (y); suppressed cells left blank.
+
+    ``table`` is ``aggregate(by=("jurisdiction", "wave"), margins=True)``.
+    """
+    codes, waves = list(table.axes[0][:-1]), list(table.axes[1][:-1])
     names = {j.code: j.name for j in survey.jurisdictions}
-    z, text = [], []
-    lookup = {(int(r.wave), r.jurisdiction): (r.n, bool(r.suppressed)) for r in frame.itertuples(index=False)}
-    for code in codes:
-        row_z, row_t = [], []
-        for wave in waves:
-            n, hidden = lookup.get((wave, code), (0.0, False))
-            row_z.append(None if hidden else _value(n))
-            row_t.append("suppressed (fewer than the minimum, or protecting one)" if hidden else f"{int(n)} responses")
-        z.append(row_z)
-        text.append(row_t)
+    n = table.grid("n")[:-1, :-1].astype(float)
+    hidden = table.grid("suppressed")[:-1, :-1].astype(bool)
+    z = [nullable(row, 0) for row in n]
+    text = np.where(hidden, "suppressed (fewer than the minimum, or protecting one)",
+                    np.char.add(np.nan_to_num(n).astype(int).astype(str), " responses")).tolist()
     trace = {"type": "heatmap", "x": waves, "y": [names.get(c, c) for c in codes], "z": z, "text": text,
              "hovertemplate": "%{y}, wave %{x}: %{text}<extra></extra>", "colorscale": "Blues",
-             "colorbar": {"title": {"text": "Responses"}}, "xgap": 1, "ygap": 1}
+             # No colorbar: plotly.js draws it with an inline style attribute, which our CSP refuses.
+             # The counts are written in the cells instead (and are in the table / CSV download).
+             "showscale": False, "xgap": 1, "ygap": 1}
+    if len(codes) * len(waves) <= 600:
+        trace["texttemplate"] = "%{z}"
     height = max(320, 28 * len(codes) + 140)
     return {"data": [trace], "layout": _layout("Responses per wave and jurisdiction", height=height,
                                                xaxis=_wave_axis(survey, waves), yaxis={"automargin": True})}
 
 
-def _lines(frame, measure: str, codes: Sequence[str], names: dict, waves: list[int], *, axis: str = "",
-           legend: bool = True) -> list[dict]:
+def _lines(labels: list, mean: np.ndarray, low: np.ndarray, high: np.ndarray, waves: list[int], *,
+           axis: str = "", legend: bool = True) -> list[dict]:
+    """One line per row of ``mean`` (rows: jurisdictions, None = all selected; columns: waves)."""
     traces = []
-    for index, code in enumerate(codes):
-        rows = frame[frame["jurisdiction"] == code]
-        by_wave = {int(r.wave): r for r in rows.itertuples(index=False)}
-        y, low, high = [], [], []
-        for wave in waves:
-            row = by_wave.get(wave)
-            mean = _value(getattr(row, f"{measure}_mean")) if row is not None else None
-            y.append(mean)
-            low.append(_value(getattr(row, f"{measure}_ci_low")) if row is not None else None)
-            high.append(_value(getattr(row, f"{measure}_ci_high")) if row is not None else None)
-        label = "All selected jurisdictions" if code is None else names.get(code, code)
-        color = "#1b1b1b" if code is None else PALETTE[index % len(PALETTE)]
-        trace = {"type": "scatter", "mode": "lines+markers", "name": label, "x": waves, "y": y,
+    for index, (label, y, lo, hi) in enumerate(zip(labels, mean, low, high, strict=True)):
+        total = label == "All selected jurisdictions"
+        color = "#1b1b1b" if total else PALETTE[index % len(PALETTE)]
+        trace = {"type": "scatter", "mode": "lines+markers", "name": label, "x": waves, "y": nullable(y),
                  "legendgroup": label, "showlegend": legend, "connectgaps": False,
-                 "line": {"color": color, "width": 3 if code is None else 1.5},
-                 "customdata": [[lo, hi] for lo, hi in zip(low, high, strict=True)],
-                 "hovertemplate": f"{label}, wave %{{x}}: %{{y:.2f}} (95% CI %{{customdata[0]:.2f}}"
-                                  "–%{customdata[1]:.2f})<extra></extra>"}
+                 "line": {"color": color, "width": 3 if total else 1.5},
+                 "customdata": [list(pair) for pair in zip(nullable(lo, 2), nullable(hi, 2), strict=True)],
+                 "hovertemplate": f"{label}, wave %{{x}}: %{{y:.2f}} (95% CI %{{customdata[0]}}"
+                                  "–%{customdata[1]})<extra></extra>"}
         if axis:
             trace["xaxis"], trace["yaxis"] = f"x{axis}", f"y{axis}"
         traces.append(trace)
     return traces
 
 
-def scores_figure(survey: Survey, table: AggregateTable, measure: str) -> dict:
-    """Mean scale score by wave, one line per jurisdiction, policy events as vertical dashed lines."""
-    frame = table.frame
-    waves = sorted({int(w) for w in frame["wave"]})
-    codes = list(dict.fromkeys(frame["jurisdiction"]))
+def _names(survey: Survey, codes) -> list[str]:  # noqa: ANN001
     names = {j.code: j.name for j in survey.jurisdictions}
-    shapes, notes = _event_marks(survey, codes)
-    return {"data": _lines(frame, measure, codes, names, waves),
+    return ["All selected jurisdictions" if c is None else names.get(c, c) for c in codes]
+
+
+def scores_figure(survey: Survey, table: AggregateTable, measure: str, events: Sequence = ()) -> dict:
+    """Mean scale score by wave, one line per jurisdiction, policy events as vertical dashed lines.
+
+    ``table`` is ``aggregate(by=("jurisdiction", "wave"), margins=True)``.
+    """
+    codes, waves = list(table.axes[0][:-1]), list(table.axes[1][:-1])
+    cut = (slice(None, -1), slice(None, -1))
+    shapes, notes = _event_marks(survey, events, codes)
+    data = _lines(_names(survey, codes), table.grid(f"{measure}_mean")[cut], table.grid(f"{measure}_ci_low")[cut],
+                  table.grid(f"{measure}_ci_high")[cut], waves)
+    return {"data": data,
             "layout": _layout(f"{MEASURE_LABELS[measure]} over time (mean, 1–5)", height=460,
                               xaxis=_wave_axis(survey, waves), yaxis={"title": {"text": "Mean score"}},
                               shapes=shapes, annotations=notes)}
 
 
 def subgroup_figure(survey: Survey, table: AggregateTable, measure: str) -> dict:
-    """Immigrant and non-immigrant respondents side by side (same y scale), lines per jurisdiction."""
-    frame = table.frame
-    waves = sorted({int(w) for w in frame["wave"] if w is not None})
-    frame = frame[frame["wave"].notna()]
-    codes = list(dict.fromkeys(frame["jurisdiction"]))  # includes None: all selected
-    names = {j.code: j.name for j in survey.jurisdictions}
+    """Immigrant and non-immigrant respondents side by side (same y scale), lines per jurisdiction.
+
+    ``table`` is ``aggregate(by=("wave", "jurisdiction", "immigrant"), margins=True)``; the
+    jurisdiction margin is drawn as "All selected jurisdictions".
+    """
+    waves, codes, groups = list(table.axes[0][:-1]), list(table.axes[1]), list(table.axes[2])
+    labels = _names(survey, codes)
     data = []
     for position, group in enumerate(("immigrant", "non_immigrant")):
-        part = frame[frame["immigrant"] == group]
-        data += _lines(part, measure, codes, names, waves, axis="" if position == 0 else "2", legend=position == 0)
+        g = groups.index(group)
+        part = [table.grid(f"{measure}_{k}")[:-1, :, g].T for k in ("mean", "ci_low", "ci_high")]
+        data += _lines(labels, *part, waves, axis="" if position == 0 else "2", legend=position == 0)
     axis = _wave_axis(survey, waves)
     layout = _layout(f"{MEASURE_LABELS[measure]}: immigrant vs non-immigrant respondents", height=460,
                      xaxis={**axis, "domain": [0, 0.47]}, xaxis2={**axis, "domain": [0.53, 1], "anchor": "y2"},

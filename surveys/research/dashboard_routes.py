@@ -12,7 +12,7 @@ from flask import Response, abort, jsonify, render_template, request, url_for
 from ..aggregates import available_languages
 from ..estimates import survey_estimates
 from ..filters import InvalidFilter, filter_form, parse_filters
-from ..plotly_assets import plotly_css, plotly_js, plotly_js_version
+from ..plotly_assets import maps_css, maps_style_id, plotly_css, plotly_js, plotly_js_version
 from . import bp, dashboard_figures
 from .access import ANY_ROLE, role_required, survey_for_current_user
 from .dashboard_view import build_dashboard
@@ -62,18 +62,28 @@ def plotly_stylesheet(version: str):  # noqa: ANN201
     return _asset(plotly_css(), "text/css")
 
 
+def plotly_maps_stylesheet(version: str):  # noqa: ANN201
+    if version != plotly_js_version():
+        abort(404)
+    return _asset(maps_css(), "text/css")
+
+
 @bp.record_once
 def _register_assets(state) -> None:  # noqa: ANN001
     """Serve the assets under /static/ (outside /research/), so they are cacheable like other static files."""
     state.app.add_url_rule("/static/vendor/plotly-<version>.min.js", "plotly_script", plotly_script)
     state.app.add_url_rule("/static/vendor/plotly-<version>.css", "plotly_stylesheet", plotly_stylesheet)
+    state.app.add_url_rule("/static/vendor/plotly-<version>-maps.css", "plotly_maps_stylesheet",
+                           plotly_maps_stylesheet)
 
 
 @bp.app_context_processor
 def plotly_urls() -> dict:
     version = plotly_js_version()
     return {"plotly_js_url": lambda: url_for("plotly_script", version=version),
-            "plotly_css_url": lambda: url_for("plotly_stylesheet", version=version)}
+            "plotly_css_url": lambda: url_for("plotly_stylesheet", version=version),
+            "plotly_maps_css_url": lambda: url_for("plotly_maps_stylesheet", version=version),
+            "plotly_maps_style_id": maps_style_id}
 
 
 @bp.get("/surveys/<slug>/dashboard/estimates.json")

@@ -7,11 +7,18 @@ JSON endpoint, fetched by the page's script.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
+import numpy as np
+from markupsafe import Markup
+
 from ..aggregates import MEASURES, AggregateTable, Filters, aggregate
+from ..estimates import survey_events
 from ..models import Survey
 from . import dashboard_figures as figures
+
+TABLE_MAX_ROWS = 60
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,11 @@ class CountsTable:
     waves: list[tuple[int | None, str]]
     rows: list[tuple[str, list[int | None]]]
     suppressed_cells: int
+
+    @property
+    def printable(self) -> bool:
+        """Small enough to read as a table on the page (larger ones are a CSV download)."""
+        return len(self.rows) <= TABLE_MAX_ROWS
 
 
 @dataclass(frozen=True)
@@ -32,37 +44,40 @@ class Dashboard:
     figures: dict[str, dict]
     counts: CountsTable
 
+    def figure_json(self) -> dict[str, Markup]:
+        """Each figure as JSON safe inside ``<script type="application/json">`` (no ``<``, ``>``, ``&``)."""
+        # Safe: <, > and & are escaped as JSON unicode escapes, so the text cannot close the script element.
+        return {name: Markup(json.dumps(fig, separators=(",", ":"), allow_nan=False)  # noqa: S704
+                             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+                for name, fig in self.figures.items()}
+
 
 def _counts_table(survey: Survey, table: AggregateTable) -> CountsTable:
-    frame = table.frame
-    waves = [w for w in dict.fromkeys(frame["wave"])]
+    """From ``aggregate(by=("jurisdiction", "wave"), margins=True)``: rows jurisdictions, columns waves."""
+    codes, waves = table.axes
     labels = {w.number: w.label for w in survey.waves}
     names = {j.code: j.name for j in survey.jurisdictions}
-    cells = {(r.jurisdiction, r.wave): (None if r.suppressed else int(r.n)) for r in frame.itertuples(index=False)}
-    rows = []
-    for code in dict.fromkeys(frame["jurisdiction"]):
-        rows.append(("All selected jurisdictions" if code is None else names.get(code, code),
-                     [cells[(code, w)] for w in waves]))
+    n = table.grid("n")
+    hidden = table.grid("suppressed").astype(bool)
+    shown = np.where(hidden, None, np.nan_to_num(n).astype(np.int64).astype(object)).tolist()
+    rows = [("All selected jurisdictions" if code is None else names.get(code, code), values)
+            for code, values in zip(codes, shown, strict=True)]
     header = [(w, "Total" if w is None else labels.get(w, str(w))) for w in waves]
-    return CountsTable(waves=header, rows=rows, suppressed_cells=int(frame["suppressed"].sum()))
+    return CountsTable(waves=header, rows=rows, suppressed_cells=int(hidden.sum()))
 
 
 def build_dashboard(survey: Survey, filters: Filters) -> Dashboard:
     """Figures and tables for the dashboard page, all read through the small-cell rule."""
     cells = aggregate(survey, ("jurisdiction", "wave"), filters, margins=True)
-    inner = cells.frame[cells.frame["wave"].notna() & cells.frame["jurisdiction"].notna()]
-    inner_table = AggregateTable(cells.survey_id, cells.by, filters, cells.min_cell_size, inner)
     subgroups = aggregate(survey, ("wave", "jurisdiction", "immigrant"), filters, margins=True,
                           measures=("trust", "willingness"))
-    sub = subgroups.frame
-    sub = sub[sub["wave"].notna() & sub["immigrant"].notna()]
-    sub_table = AggregateTable(subgroups.survey_id, subgroups.by, filters, subgroups.min_cell_size, sub)
-    figs = {"responses": figures.responses_figure(survey, inner_table)}
+    events = survey_events(survey)
+    figs = {"responses": figures.responses_figure(survey, cells)}
     for measure in MEASURES:
-        figs[f"scores-{measure}"] = figures.scores_figure(survey, inner_table, measure)
+        figs[f"scores-{measure}"] = figures.scores_figure(survey, cells, measure, events)
     for measure in ("trust", "willingness"):
-        figs[f"subgroups-{measure}"] = figures.subgroup_figure(survey, sub_table, measure)
-    grand = cells.frame[cells.frame["wave"].isna() & cells.frame["jurisdiction"].isna()].iloc[0]
-    total = None if bool(grand["suppressed"]) else int(grand["n"])
+        figs[f"subgroups-{measure}"] = figures.subgroup_figure(survey, subgroups, measure)
+    hidden = bool(cells.grid("suppressed")[-1, -1])
+    total = None if hidden else int(cells.grid("n")[-1, -1])
     return Dashboard(survey=survey, filters=filters, min_cell_size=cells.min_cell_size, total=total,
                      figures=figs, counts=_counts_table(survey, cells))

@@ -12,11 +12,21 @@ from .. import codebook as codebooks
 from .. import exports
 from ..aggregates import aggregate, available_languages
 from ..audit import record
+from ..errors import render_error
 from ..extensions import db
-from ..filters import InvalidFilter, filter_form, parse_filters
+from ..filters import InvalidFilter, filter_form, parse_filters, with_filter_choices
+from ..instrument_store import InstrumentError
 from . import bp
 from .access import ANY_ROLE, MANAGERS, current_researcher, role_required, survey_for_current_user
 from .export_forms import AggregateExportForm, CodebookForm, ResponseExportForm
+
+UNREADABLE = ("This survey's stored instrument cannot be read, so its items cannot be exported; "
+              "load a valid version of the instrument.")
+
+
+@bp.errorhandler(InstrumentError)
+def _unreadable_instrument(error: InstrumentError):  # noqa: ANN202
+    return render_error(409, "Instrument unreadable", UNREADABLE)
 
 
 def attachment(content: bytes, filename: str, mimetype: str) -> Response:
@@ -32,10 +42,12 @@ def _audit(action: str, survey, parameters: dict) -> None:  # noqa: ANN001
 
 
 def _aggregate_form(survey, languages):  # noqa: ANN001, ANN202
-    form = AggregateExportForm()
-    form.jurisdiction.choices = [(j.code, j.name) for j in survey.jurisdictions]
-    form.language.choices = [("", "All languages")] + [(code, code) for code in languages]
-    return form
+    return with_filter_choices(AggregateExportForm(), survey, languages)
+
+
+def _validated(form) -> None:  # noqa: ANN001
+    if not form.validate_on_submit():
+        abort(400, description="; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()) or "Invalid form.")
 
 
 @bp.get("/surveys/<slug>/export")
@@ -48,8 +60,11 @@ def export_page(slug: str):  # noqa: ANN201
     if preset.validate():
         for name in ("wave_from", "wave_to", "jurisdiction", "language"):
             getattr(aggregate_form, name).data = getattr(preset, name).data
+    from .export_reports import report_form
+
     return render_template("research/export.html", survey=survey, aggregate_form=aggregate_form,
-                           response_form=ResponseExportForm(), codebook_form=CodebookForm())
+                           response_form=ResponseExportForm(), codebook_form=CodebookForm(),
+                           report_form=report_form(survey))
 
 
 @bp.post("/surveys/<slug>/export/aggregates")
@@ -58,8 +73,7 @@ def export_aggregates(slug: str):  # noqa: ANN201
     survey = survey_for_current_user(slug)
     languages = available_languages(survey)
     form = _aggregate_form(survey, languages)
-    if not form.validate_on_submit():
-        abort(400, description="; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()) or "Invalid form.")
+    _validated(form)
     try:
         filters = parse_filters(survey, request.form, languages)
     except InvalidFilter as exc:
@@ -78,8 +92,7 @@ def export_aggregates(slug: str):  # noqa: ANN201
 def export_responses(slug: str):  # noqa: ANN201
     survey = survey_for_current_user(slug)
     form = ResponseExportForm()
-    if not form.validate_on_submit():
-        abort(400, description="; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()) or "Invalid form.")
+    _validated(form)
     result = exports.export_responses(survey, form.format.data)
     _audit("export.responses", survey, {"format": form.format.data, "rows": result.rows})
     return attachment(result.content, result.filename, result.mimetype)
@@ -90,8 +103,7 @@ def export_responses(slug: str):  # noqa: ANN201
 def export_codebook(slug: str):  # noqa: ANN201
     survey = survey_for_current_user(slug)
     form = CodebookForm()
-    if not form.validate_on_submit():
-        abort(400, description="; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()) or "Invalid form.")
+    _validated(form)
     _audit("export.codebook", survey, {"format": form.format.data})
     if form.format.data == "json":
         return attachment(codebooks.codebook_json(survey).encode("utf-8"), f"{survey.slug}-codebook.json",

@@ -10,6 +10,7 @@ import re
 import uuid
 from datetime import timedelta
 
+from flask import g, has_app_context
 from sqlalchemy import insert
 
 from surveys.extensions import db
@@ -55,7 +56,14 @@ CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name
 
 
 def csrf_token(client, path: str) -> str:  # noqa: ANN001
-    """The CSRF token of the form on ``path`` (a real GET, as a browser would)."""
+    """The CSRF token of the form on ``path`` (a real GET, as a browser would).
+
+    Tests that hold an app context (``app_ctx``) share one ``g`` across the
+    client's requests, and Flask-WTF caches the token in ``g``: drop it, so the
+    page makes a token for the current session as it would for a browser.
+    """
+    if has_app_context():
+        g.pop("csrf_token", None)
     page = client.get(path)
     match = CSRF_PATTERN.search(page.get_data(as_text=True))
     assert match, f"no CSRF token on {path} ({page.status_code})"
