@@ -114,9 +114,18 @@ def codes(values) -> tuple[np.ndarray, int]:
         if values.shape[1] == 1:
             values = values.iloc[:, 0]
         else:
-            c, _ = pd.MultiIndex.from_frame(values).factorize()
-            return c.astype(np.int64), int(c.max()) + 1
+            # combine per-column codes arithmetically (no tuples), then renumber
+            return combine_codes([codes(values.iloc[:, i]) for i in range(values.shape[1])])
     c, uniq = pd.factorize(values, sort=True)
+    return c.astype(np.int64), len(uniq)
+
+
+def combine_codes(parts: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, int]:
+    """Codes of the combinations of several coded keys, numbered 0..L-1 in sorted order."""
+    combined = np.zeros(len(parts[0][0]), dtype=np.int64)
+    for c, n in parts:
+        combined = combined * max(n, 1) + c
+    c, uniq = pd.factorize(combined, sort=True)
     return c.astype(np.int64), len(uniq)
 
 

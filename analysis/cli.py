@@ -143,6 +143,8 @@ def _emit(result, fmt: str, contract: tuple | None = None) -> None:
         d = result.to_dict()
         if contract is not None:
             d = {k: d[k] for k in contract}
+            if "att" in d:
+                d["att"] = {k: d["att"][k] for k in ("estimate", "se", "ci_low", "ci_high")}
         print(json.dumps(report._clean(d), allow_nan=False))
     else:
         print(report.to_text(result), end="")

@@ -251,8 +251,8 @@ def event_study(
 
 
 def _collapse(ucode, tpos, cohort, ccode, G, w, y, times) -> Panel:
-    key = pd.MultiIndex.from_arrays([ucode, tpos, ccode])
-    codes, _uniq = key.factorize()
+    codes, _ = _prep.combine_codes([(ucode, int(ucode.max()) + 1), (tpos, len(times)),
+                                    (ccode, G)])
     W = np.bincount(codes, weights=w)
     S = np.bincount(codes, weights=w * y)
     n = np.bincount(codes).astype(float)

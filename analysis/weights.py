@@ -152,11 +152,19 @@ def rake(
     _prep.require_columns(data, {"group": by_cols, "base weights": base_weights})
     if trim is not None and not trim > 1:
         raise InvalidSpecification(f"trim must be above 1 (or None), got {trim}")
-    keys = (pd.MultiIndex.from_frame(data[by_cols]).tolist() if by_cols
-            else [()] * len(data))
-    key_codes, uniq = pd.factorize(pd.Series(keys, dtype=object))
-    groups = [u if isinstance(u, tuple) else (u,) for u in uniq]
+    if by_cols:
+        key_codes, _ = _prep.codes(data[by_cols])
+        first = np.unique(key_codes, return_index=True)[1]
+        firsts = data[by_cols].iloc[first]
+        groups = [tuple(r) for r in firsts.itertuples(index=False, name=None)]
+    else:
+        key_codes, groups = np.zeros(len(data), dtype=np.int64), [()]
     targets = _normalise_margins(margins, by_cols, groups)
+    margin_cols = sorted({c for t in targets.values() for v in t
+                          for c in (v if isinstance(v, tuple) else (v,))})
+    _prep.require_columns(data, {"raking": margin_cols})
+    frame = data[margin_cols]
+    frame.attrs = {}  # pandas deep-copies attrs on every slice; raking needs none
     base = (np.ones(len(data)) if base_weights is None
             else _prep.weights_array(data, base_weights))
     w_out = np.full(len(data), np.nan)
@@ -166,7 +174,7 @@ def rake(
         tg = targets.get(g) or targets.get(g[0] if len(g) == 1 else g)
         if tg is None:
             raise InvalidSpecification(f"no margins for group {g}")
-        w, info, mrows = _rake_group(data.iloc[idx], base[idx], tg, trim, trim_rounds,
+        w, info, mrows = _rake_group(frame.iloc[idx], base[idx], tg, trim, trim_rounds,
                                      max_iter, tol, g)
         w_out[idx] = w
         rows.append({"group": g[0] if len(g) == 1 else g, **info})
@@ -174,8 +182,7 @@ def rake(
         if not info["converged"]:
             notes.append(f"group {g}: margins missed by {info['max_margin_error']:.2g}"
                          f"{' after trimming' if info['n_trimmed'] else ''}")
-    used = by_cols + sorted({c for t in targets.values() for v in t
-                             for c in (v if isinstance(v, tuple) else (v,))})
+    used = by_cols + margin_cols
     return WeightsResult(
         kind="weights", _tidy=pd.DataFrame(rows),
         _weights=pd.Series(w_out, index=data.index, name="weight"),

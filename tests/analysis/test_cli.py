@@ -56,7 +56,7 @@ def test_ddd_and_event_study_json(csv, capsys):
     assert code == 0
     d = json.loads(out)
     assert list(d) == ["att", "periods", "pretrend_p"]
-    assert set(d["att"]) >= {"estimate", "se", "ci_low", "ci_high"}
+    assert list(d["att"]) == ["estimate", "se", "ci_low", "ci_high"]
     assert set(d["periods"][0]) == {"rel_time", "estimate", "se", "ci_low", "ci_high"}
     for est in ("sa", "twfe"):
         code, out, _ = run(capsys, "event-study", "--data", path, "--outcome", "trust",

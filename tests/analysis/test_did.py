@@ -119,19 +119,21 @@ def test_cell_level_equals_respondent_level(panel):
     assert c.se * adj == pytest.approx(r.se, rel=REL)
 
 
-def _brute_wild_p(df, formula, term, V, groups, null=0.0):
+def _brute_wild_p(df, formula, term, V, groups, null=0.0, weights=None):
     """Restricted wild cluster bootstrap by refitting statsmodels for every draw."""
     kw = {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
-    full = smf.ols(formula, df).fit(**kw)
+    w = np.ones(len(df)) if weights is None else df[weights].to_numpy()
+    full = smf.wls(formula, df, weights=w).fit(**kw)
     t0 = (full.params[term] - null) / full.bse[term]
     offset = null * df[term]
-    rest = smf.ols(formula.replace(f"{term} + ", ""), df.assign(trust=df["trust"] - offset)).fit()
+    rest = smf.wls(formula.replace(f"{term} + ", ""), df.assign(trust=df["trust"] - offset),
+                   weights=w).fit()
     fitted = rest.fittedvalues + offset
     resid = rest.resid
     ts = []
     for v in V:
         ystar = fitted + resid * v[groups]
-        f = smf.ols(formula, df.assign(trust=ystar)).fit(**kw)
+        f = smf.wls(formula, df.assign(trust=ystar), weights=w).fit(**kw)
         ts.append((f.params[term] - null) / f.bse[term])
     return float(np.mean(np.abs(np.array(ts)) >= abs(t0) - 1e-12))
 
@@ -152,6 +154,19 @@ def test_wild_bootstrap_matches_brute_force():
     assert _brute_wild_p(df, formula, "D", V, groups, null=lo - 10 * eps) < 0.05 + 1e-12
     assert _brute_wild_p(df, formula, "D", V, groups, null=hi - eps) >= 0.05
     assert r.extras["crv1"]["se"] == pytest.approx(r.se)
+
+
+def test_weighted_wild_bootstrap_matches_brute_force():
+    df = simulate(n_jurisdictions=6, n_waves=3, responses_per_cell=10, seed=19)
+    df["D"] = df["treated"] * df["post"]
+    df["w"] = np.random.default_rng(5).uniform(0.3, 3.0, len(df))
+    r = did(df, "trust", "treated", "post", unit="jurisdiction", time="wave", se="wild",
+            weights="w", boot_weights="rademacher")
+    assert r.extras["bootstrap"]["enumerated"]
+    groups = pd.factorize(df["jurisdiction"], sort=True)[0]
+    V, _ = draws(6, 999, "rademacher", None)
+    p = _brute_wild_p(df, "trust ~ D + C(jurisdiction) + C(wave)", "D", V, groups, weights="w")
+    assert r.p_value == pytest.approx(p, abs=1e-12)
 
 
 def test_wild_is_default_with_few_clusters_and_enumerates(panel):

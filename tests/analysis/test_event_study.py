@@ -65,6 +65,20 @@ def test_cs_matches_differences_package(stag):
         assert ours.loc[rel, "se"] * unfactor == pytest.approx(se, rel=1e-5)
 
 
+def test_cs_not_yet_treated_matches_differences_package(stag):
+    differences = pytest.importorskip("differences")
+    d = stag.assign(cohort=stag["first_treated"].replace(0, np.nan).astype(float))
+    att = differences.ATTgt(data=d.set_index(["respondent", "wave"]), cohort_column="cohort")
+    att.fit(formula="trust", control_group="not_yet_treated", as_repeated_cross_section=True,
+            progress_bar=False)
+    simple = att.aggregate("simple")
+    r = event_study(stag, "trust", "jurisdiction", "wave", "first_treated",
+                    control_group="notyet", cluster="respondent")
+    assert r.att["estimate"] == pytest.approx(simple.iloc[0, 0], rel=REL)
+    n = len(stag)
+    assert r.att["se"] * np.sqrt((n - 1) / n) == pytest.approx(simple.iloc[0, 1], rel=1e-5)
+
+
 def _event_dummies(df, ref=-1):
     rel = (df["wave"] - df["first_treated"]).where(df["first_treated"] > 0)
     cols = []
