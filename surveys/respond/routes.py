@@ -197,8 +197,8 @@ def _submit(ctx: SurveyContext, state: SurveyState, answers: dict[str, Any], lan
         return respondent_error("state", 400, language=language, ctx=ctx)
     if instrument.validate_answers(answers, language):
         return respondent_error("invalid_answers", 422, language=language, ctx=ctx)
-    limited = not survey.uses_invite_codes
-    if limited and not throttle.submission_allowed():
+    # Invite codes are the guard where used; elsewhere the rate limit, reserved atomically before storing.
+    if not survey.uses_invite_codes and not throttle.reserve_submission():
         return respondent_error("rate_limited", 429, language=language, ctx=ctx)
     try:
         store_response(
@@ -209,9 +209,6 @@ def _submit(ctx: SurveyContext, state: SurveyState, answers: dict[str, Any], lan
         pass  # a double click: the first request stored the response; show the same thank-you page
     except InvalidInviteCode:
         return respondent_error("invite_used", 409, language=language, ctx=ctx)
-    else:
-        if limited:
-            throttle.count_submission()
     return redirect(url_for("respond.thanks", slug=survey.slug, lang=language), 303)
 
 
