@@ -127,15 +127,20 @@ def store_response(
     """
     row = response_row(instrument, survey, wave, jurisdiction, language, answers, on or date.today())
     rows = answer_rows(row["id"], instrument, answers)
-    code_hash = hash_invite_code(survey, invite_code) if survey.uses_invite_codes and invite_code else None
+    uses_invite_codes = survey.uses_invite_codes
+    code_hash = hash_invite_code(survey, invite_code) if uses_invite_codes and invite_code else None
     survey_id = survey.id
+    # Everything read from ``survey`` is read above: write_transaction ends the request's read
+    # transaction first, which expires loaded rows, and reloading them would cost a query per
+    # attribute inside the write lock. The inserts are Core statements on the tables (one
+    # executemany for the answers), the cheapest way SQLAlchemy has to send them.
     with write_transaction(db.session) as session:
         if submission_key is not None:
             try:
-                session.execute(insert(SubmissionToken), [{"token_hash": submission_key}])
+                session.execute(insert(SubmissionToken.__table__), [{"token_hash": submission_key}])
             except IntegrityError:
                 raise DuplicateSubmission("This form has already been submitted.") from None
-        if survey.uses_invite_codes:
+        if uses_invite_codes:
             if code_hash is None:
                 raise InvalidInviteCode("This survey needs an invite code.")
             consumed = session.execute(
@@ -149,7 +154,7 @@ def store_response(
             )
             if consumed.rowcount != 1:
                 raise InvalidInviteCode("This invite code is not valid or has already been used.")
-        session.execute(insert(Response), [row])
+        session.execute(insert(Response.__table__), [row])
         if rows:
-            session.execute(insert(Answer), rows)
+            session.execute(insert(Answer.__table__), rows)
     return row["id"]

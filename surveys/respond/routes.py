@@ -197,6 +197,7 @@ def _submit(ctx: SurveyContext, state: SurveyState, answers: dict[str, Any], lan
         return respondent_error("state", 400, language=language, ctx=ctx)
     if instrument.validate_answers(answers, language):
         return respondent_error("invalid_answers", 422, language=language, ctx=ctx)
+    thanks = url_for("respond.thanks", slug=survey.slug, lang=language)  # before storing expires the row
     # Invite codes are the guard where used; elsewhere the rate limit, reserved atomically before storing.
     if not survey.uses_invite_codes and not throttle.reserve_submission():
         return respondent_error("rate_limited", 429, language=language, ctx=ctx)
@@ -209,7 +210,7 @@ def _submit(ctx: SurveyContext, state: SurveyState, answers: dict[str, Any], lan
         pass  # a double click: the first request stored the response; show the same thank-you page
     except InvalidInviteCode:
         return respondent_error("invite_used", 409, language=language, ctx=ctx)
-    return redirect(url_for("respond.thanks", slug=survey.slug, lang=language), 303)
+    return redirect(thanks, 303)
 
 
 @bp.get("/s/<slug>/page")
