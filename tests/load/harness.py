@@ -26,7 +26,17 @@ from typing import Any
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _pg_bin() -> Path:
+    """The newest Debian-style PostgreSQL server binaries (``PG_BIN`` overrides)."""
+    if os.environ.get("PG_BIN"):
+        return Path(os.environ["PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -34,6 +44,16 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip the test when ``condition`` fails, or fail it when CTS_REQUIRE_LOAD is set (``.ci/run`` sets it)."""
+    import pytest
+
+    if not condition:
+        if os.environ.get("CTS_REQUIRE_LOAD"):
+            pytest.fail(f"{reason} (CTS_REQUIRE_LOAD is set: this must run here)")
+        pytest.skip(reason)
 
 
 def redis_available(url: str = REDIS_URL) -> bool:

@@ -12,12 +12,9 @@ import pytest
 
 from .client import StateSigner
 from .firing import Stored, fire, template_state
-from .harness import healthy, postgres_binaries_available, postgres_cluster, prepare_survey
+from .harness import healthy, postgres_binaries_available, postgres_cluster, prepare_survey, require
 
-pytestmark = [
-    pytest.mark.load,
-    pytest.mark.skipif(not postgres_binaries_available(), reason="PostgreSQL server binaries (initdb) not installed"),
-]
+pytestmark = pytest.mark.load
 
 SUBMISSIONS = 400
 THREADS = 50
@@ -25,6 +22,7 @@ THREADS = 50
 
 @pytest.fixture
 def private_postgres():  # noqa: ANN201
+    require(postgres_binaries_available(), "PostgreSQL server binaries (initdb, pg_ctl) are not installed")
     with postgres_cluster() as cluster:
         yield cluster
 

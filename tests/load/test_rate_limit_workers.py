@@ -13,13 +13,11 @@ SECRET_KEY, and the limiter key is an HMAC of the address under that key
 """
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from .client import StateSigner
 from .firing import Stored, fire, template_state
-from .harness import REDIS_URL, redis_available
+from .harness import REDIS_URL, redis_available, require
 
 pytestmark = pytest.mark.load
 
@@ -41,8 +39,8 @@ def _fire_against_limit(load_survey, serve, storage: str):  # noqa: ANN001, ANN2
     return fired, stored
 
 
-@pytest.mark.skipif(not redis_available() and not os.environ.get("CI"), reason="no Redis on 127.0.0.1:6379")
 def test_limit_of_n_is_n_in_total_across_four_workers_with_redis(load_survey, serve):
+    require(redis_available(), f"no Redis at {REDIS_URL} (.ci/run starts one)")
     fired, stored = _fire_against_limit(load_survey, serve, REDIS_URL)
     assert len(fired.accepted) == LIMIT, fired.summary()
     assert stored.responses == LIMIT
