@@ -76,6 +76,23 @@ def _dbapi_error(error: DBAPIError):  # noqa: ANN202
     return _unexpected_error(error)
 
 
+def _remove_session_quietly(exc: BaseException | None) -> None:
+    """End the request's database session; a connection the server has already closed is no error.
+
+    Registered after Flask-SQLAlchemy's own teardown, so it runs first. When the
+    database restarts between the view and the teardown, the rollback of the
+    (read) transaction fails: the server has discarded it already, so nothing is
+    lost, but the exception would replace a finished page with a 500.
+    """
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        from flask import current_app
+
+        current_app.logger.warning("Database connection lost while ending the request (%s)",
+                                   type(error.orig or error).__name__)
+
+
 def _unexpected_error(error: Exception):  # noqa: ANN202
     db.session.rollback()
     if isinstance(error, HTTPException):
@@ -91,4 +108,5 @@ def install_error_handlers(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DBAPIError, _dbapi_error)
+    app.teardown_appcontext(_remove_session_quietly)
     app.register_error_handler(Exception, _unexpected_error)

@@ -49,3 +49,26 @@ def test_api_answers_json_503(offline_client):  # noqa: ANN001
     response = offline_client.get("/api/v1/surveys", headers={"Authorization": "Bearer nope"})
     assert response.status_code == 503
     assert response.get_json()["error"]["status"] == 503
+
+
+def test_connection_lost_after_the_view_does_not_turn_the_page_into_a_500(app):  # noqa: ANN001
+    """PostgreSQL closes the request's connection after the view ran (a restart): the page still stands."""
+    from sqlalchemy import text
+
+    from surveys.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("needs PostgreSQL (pg_terminate_backend); the suite's PostgreSQL run covers it")
+
+    def view() -> str:
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()  # opens a transaction
+        with db.engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            other.commit()
+        return "finished"
+
+    app.add_url_rule("/_test/connection-lost", "connection_lost", view)
+    response = app.test_client().get("/_test/connection-lost")
+    assert response.status_code == 200 and response.get_data(as_text=True) == "finished"
+    assert app.test_client().get("/healthz").status_code == 200  # the pool replaced the dead connection
