@@ -64,8 +64,8 @@ def _database_unavailable(error: DBAPIError):  # noqa: ANN202
     body, status = render_error(
         503,
         "Service briefly unavailable",
-        "The service could not reach its database. Please try again in a minute: "
-        "sending the same form again is safe, and it is stored at most once.",
+        "The service could not reach its database. Please try again in a minute "
+        "(a survey can safely be sent again: it is never stored twice).",
     )
     return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
