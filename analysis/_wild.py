@@ -43,8 +43,8 @@ def draws(n_clusters: int, n_boot: int, weight_type: str, seed) -> tuple[np.ndar
 def _expand(design: Design) -> tuple[np.ndarray, tuple[str, ...], list]:
     """Regressors plus dummies for fixed effects not nested in the clusters."""
     flags = [nested_in(f, design.cluster, design.n_clusters) for f in design.fe]
-    nested = [f for f, is_nested in zip(design.fe, flags) if is_nested]
-    others = [f for f, is_nested in zip(design.fe, flags) if not is_nested]
+    nested = [f for f, is_nested in zip(design.fe, flags, strict=False) if is_nested]
+    others = [f for f, is_nested in zip(design.fe, flags, strict=False) if not is_nested]
     cols, names = [design.X], list(design.names)
     has_constant = bool(nested) or any(
         np.all(design.X[:, j] == design.X[0, j]) for j in range(design.X.shape[1]))
