@@ -72,6 +72,17 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=_env_int("SESSION_ABSOLUTE_MINUTES", 8 * 60))
     SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
+    # A researcher session ends this long after login, however active (enforced per request).
+    SESSION_ABSOLUTE_MINUTES = _env_int("SESSION_ABSOLUTE_MINUTES", 8 * 60)
+
+    # Researcher login: a per-client limit (Flask-Limiter) and a per-account backoff that
+    # always expires (see surveys/research/auth_throttle.py), so nobody can lock an account for long.
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 60 per hour")
+    LOGIN_THROTTLE_ENABLED = _env_bool("LOGIN_THROTTLE_ENABLED", True)
+    LOGIN_FREE_FAILURES = _env_int("LOGIN_FREE_FAILURES", 5)
+    LOGIN_BACKOFF_BASE_SECONDS = _env_int("LOGIN_BACKOFF_BASE_SECONDS", 1)
+    LOGIN_BACKOFF_MAX_SECONDS = _env_int("LOGIN_BACKOFF_MAX_SECONDS", 300)
+    LOGIN_FAILURE_WINDOW_SECONDS = _env_int("LOGIN_FAILURE_WINDOW_SECONDS", 3600)
     PREFERRED_URL_SCHEME = "https" if SESSION_COOKIE_SECURE else "http"
 
     # Request bodies larger than this are refused with 413 before parsing.

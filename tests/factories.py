@@ -85,3 +85,34 @@ def make_policy_event(jurisdiction: Jurisdiction, event_date: date, direction: i
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    import re
+
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def login_as(client: Any, researcher: Researcher, password: str = STRONG_PASSWORD) -> Any:
+    """Log ``researcher`` in through the real login form (CSRF token included); returns the POST response.
+
+    Commit the researcher first: the login runs in its own request.
+    """
+    page = client.get("/research/login")
+    token = csrf_token_from(page.get_data(as_text=True))
+    response = client.post(
+        "/research/login", data={"email": researcher.email, "password": password, "csrf_token": token}
+    )
+    assert response.status_code == 302, f"login as {researcher.email} failed ({response.status_code})"
+    return response
+
+
+def post_form(client: Any, page_url: str, data: dict[str, Any], action: str | None = None) -> Any:
+    """GET a page, take its CSRF token, POST ``data`` to ``action`` (default: the same URL)."""
+    token = csrf_token_from(client.get(page_url).get_data(as_text=True))
+    return client.post(action or page_url, data={**data, "csrf_token": token})

@@ -1,6 +1,10 @@
-"""Researcher area under ``/research/``: login, dashboards, study management, exports."""
+"""Researcher area under ``/research/``: login, dashboards, study management, exports.
+
+Each routes module registers its views on ``bp``; add yours to the import line.
+Access control for every view comes from ``surveys.research.access``.
+"""
 from flask import Blueprint
 
 bp = Blueprint("research", __name__)
 
-from . import routes  # noqa: E402,F401  (routes register themselves on bp)
+from . import admin_routes, auth_routes, auth_token_routes, manage_routes  # noqa: E402,F401  (register on bp)

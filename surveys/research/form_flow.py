@@ -1,0 +1,39 @@
+"""The one shape every form view shares: validate, call a service, or show why not.
+
+``run_form(form, action, errors=..., field=...)`` validates a submitted form,
+calls ``action()`` (one service function), and turns a refusal from the
+service into an error message on ``field``. The status says what happened:
+200 for a page shown (GET), 400 for a submission that was refused. ``done``
+is True only when the service ran without complaint.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import Field
+
+
+@dataclass
+class FormOutcome:
+    done: bool
+    result: Any
+    status: int
+
+
+def run_form(
+    form: FlaskForm,
+    action: Callable[[], Any],
+    *,
+    errors: tuple[type[Exception], ...],
+    field: Field,
+) -> FormOutcome:
+    if form.validate_on_submit():
+        try:
+            return FormOutcome(True, action(), 200)
+        except errors as exc:
+            field.errors.append(str(exc))
+            return FormOutcome(False, None, 400)
+    return FormOutcome(False, None, 400 if form.is_submitted() else 200)
