@@ -190,9 +190,8 @@ def build_cube(survey: Survey, rows: int | None = None) -> ProtectedCube:
 
 
 def _recheck_seconds() -> float:
-    """How long a cached cube is served without even counting (production: 30 s; tests: 0)."""
-    default = 0 if current_app.testing else 30
-    return float(current_app.config.get("AGGREGATE_RECHECK_SECONDS", default))
+    """How long a cached cube is served without even counting (``AGGREGATE_RECHECK_SECONDS``)."""
+    return float(current_app.config.get("AGGREGATE_RECHECK_SECONDS", 30))
 
 
 def protected_cube(survey: Survey) -> ProtectedCube:
