@@ -383,7 +383,8 @@ def _mean_and_interval(n: np.ndarray, total: np.ndarray, squares: np.ndarray):
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = total / n
         variance = np.maximum(squares - n * mean**2, 0.0) / (n - 1)
-        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * np.sqrt(variance / n)
+        dfs, where = np.unique(np.maximum(n - 1, 1), return_inverse=True)  # few distinct sizes: one ppf each
+        half = stats.t.ppf(0.975, dfs)[where].reshape(n.shape) * np.sqrt(variance / n)
     half = np.where(n > 1, half, np.nan)
     return mean, mean - half, mean + half
 
