@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from . import routes  # noqa: E402,F401  (routes register themselves on bp)
+from . import data_routes, openapi_routes, routes  # noqa: E402,F401  (routes register themselves on bp)

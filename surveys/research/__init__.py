@@ -7,4 +7,12 @@ from flask import Blueprint
 
 bp = Blueprint("research", __name__)
 
-from . import admin_routes, auth_routes, auth_token_routes, manage_routes  # noqa: E402,F401  (register on bp)
+from . import (  # noqa: E402,F401  (register on bp)
+    admin_routes,
+    auth_routes,
+    auth_token_routes,
+    dashboard_routes,
+    export_reports,
+    export_routes,
+    manage_routes,
+)

@@ -33,6 +33,7 @@ from surveys.extensions import db
 from surveys.instrument_store import store_instrument
 from surveys.instruments import DEFAULT_INSTRUMENT_PATH
 from surveys.models import Researcher
+from surveys.plotly_assets import plotly_js_version
 from tests.conftest import config_for, empty_all_tables
 from tests.factories import STRONG_PASSWORD, make_organisation, make_policy_event, make_researcher, make_survey
 
@@ -82,8 +83,27 @@ ACCESS: dict[str, tuple[str, ...]] = {
     "research.organisation_tokens": ADMINS,
     "research.organisation_token_revoke": ADMINS,
     "research.audit_log": ADMINS,
+    # dashboard, downloads and plotly.js assets (dashboard_routes, export_routes)
+    "research.dashboard": ANY_ROLE,
+    "research.dashboard_estimates": ANY_ROLE,
+    "research.export_page": ANY_ROLE,
+    "research.export_aggregates": ANY_ROLE,
+    "research.export_responses": MANAGERS,
+    "research.export_codebook": MANAGERS,
+    "research.export_report": ANY_ROLE,  # viewers get the default specification
+    "plotly_script": PUBLIC,
+    "plotly_stylesheet": PUBLIC,
+    "plotly_maps_stylesheet": PUBLIC,
     # JSON API
     "api.root": PUBLIC,
+    "api.openapi_json": PUBLIC,
+    "api.openapi_yaml": PUBLIC,
+    "api.surveys": ANY_ROLE,
+    "api.survey_detail": ANY_ROLE,
+    "api.aggregates": ANY_ROLE,
+    "api.estimates": ANY_ROLE,
+    "api.responses": MANAGERS,
+    "api.codebook": MANAGERS,
 }
 
 # Status an allowed visitor gets, where the default (GET 200, POST 302/400) does not fit.
@@ -91,6 +111,11 @@ OK: dict[tuple[str, str], tuple[int, ...]] = {
     ("research.login", "GET"): (200, 302),  # a logged-in researcher is sent home
     ("research.researcher_reset_password", "POST"): (200,),  # shows the new password once
     ("research.invite_codes", "POST"): (200, 400),  # shows the new codes once (an empty form keeps count=100)
+    # downloads: an empty form falls back to the defaults (CSV, wave x jurisdiction) and is a download
+    ("research.export_aggregates", "POST"): (200,),
+    ("research.export_responses", "POST"): (200,),
+    ("research.export_codebook", "POST"): (200,),
+    ("research.export_report", "POST"): (200, 422),  # the matrix survey has no events: nothing to estimate
     ("respond.begin", "POST"): (422,),  # an empty consent form is refused with its errors
     ("respond.page", "POST"): (400, 422),
     ("respond.page_get", "GET"): (303,),  # no questionnaire in progress: back to the start page
@@ -107,6 +132,7 @@ class World:
     colleague_id: int
     colleague_token_id: int
     own_token_ids: dict[str, int]  # role -> a token of that researcher
+    bearer: dict[str, str]  # role -> that token's value (the API authenticates with it, not the session)
     other_researcher_id: int
     other_token_id: int
     event_ids: dict[str, int]  # visitor -> a policy event of the survey (deleting one leaves the others)
@@ -122,6 +148,8 @@ def _url_values(world: World, visitor: str, foreign: bool = False) -> dict[str, 
         "researcher_id": world.other_researcher_id if foreign else world.colleague_id,
         "token_id": world.other_token_id if foreign else own_token,
         "filename": "css/app.css",
+        "version": plotly_js_version(),
+        "bearer": world.bearer.get(visitor),
         "event_id": world.other_event_id if foreign else world.event_ids[visitor],
     }
 
@@ -160,7 +188,8 @@ def matrix(database_url: str) -> Iterator[tuple[Flask, World]]:
         other = make_researcher(role="admin")
         other_survey = make_survey(organisation=other.organisation)
         db.session.commit()
-        own_tokens = {role: create_token(person, f"{role} token")[0].id for role, person in people.items()}
+        issued = {role: create_token(person, f"{role} token") for role, person in people.items()}
+        own_tokens = {role: row.id for role, (row, _) in issued.items()}
         world = World(
             slug=survey.slug,
             other_slug=other_survey.slug,
@@ -168,6 +197,8 @@ def matrix(database_url: str) -> Iterator[tuple[Flask, World]]:
             colleague_id=colleague.id,
             colleague_token_id=create_token(colleague, "colleague token")[0].id,
             own_token_ids=own_tokens,
+            # A second token per role: the token routes revoke the first one along the way.
+            bearer={role: create_token(person, f"{role} API token")[1] for role, person in people.items()},
             other_researcher_id=other.id,
             other_token_id=create_token(other, "other token")[0].id,
             event_ids={v: make_policy_event(survey.jurisdictions[0], date(2024, 1, 1)).id for v in VISITORS},
@@ -200,11 +231,14 @@ def _forget_session(app: Flask, visitor: str) -> None:
 
 def _request(client: Any, method: str, rule: str, values: dict[str, Any]) -> Any:
     path = rule
+    # The API ignores the session: a logged-in visitor calls it with their own bearer token.
+    bearer = values.get("bearer")
+    headers = {"Authorization": f"Bearer {bearer}"} if bearer and rule.startswith("/api/") else {}
     for name, value in values.items():
         for converter in ("", "int:", "path:"):
             path = path.replace(f"<{converter}{name}>", str(value))
     assert "<" not in path, f"{rule}: add its URL variable to _url_values()"
-    response = client.open(path, method=method, data={} if method == "POST" else None)
+    response = client.open(path, method=method, data={} if method == "POST" else None, headers=headers)
     response.close()  # static files are streamed from an open file
     return response
 
