@@ -122,7 +122,8 @@ def wild_cluster_bootstrap(
         se_star = np.sqrt(c * np.einsum("ij,ij->i", e, e)) / xx
         with np.errstate(divide="ignore", invalid="ignore"):
             t_star = num / se_star
-        t = (beta - b) / se
+        # An exact fit has se == 0: any b other than the estimate is then infinitely far.
+        t = (beta - b) / se if se > 0 else (np.inf if beta != b else 0.0)
         return float(np.mean(np.abs(t_star) >= abs(t) - 1e-12 * max(1.0, abs(t))))
 
     p = pvalue(null)
