@@ -115,7 +115,7 @@ def demean(M: np.ndarray, fes, weights=None, tol: float = 1e-10, maxiter: int = 
         col = M[:, j]
         for _ in range(maxiter):
             delta = 0.0
-            for f, iw in zip(fes, inv):
+            for f, iw in zip(fes, inv, strict=False):
                 src = col if weights is None else col * weights
                 mean = np.bincount(f.codes, weights=src, minlength=f.n_levels) * iw
                 col -= mean[f.codes]
@@ -159,7 +159,7 @@ def df_k(design: Design, k: int, vcov_type: str) -> int:
     if vcov_type != "cluster":
         return k + k_fe
     nested = [nested_in(f, design.cluster, design.n_clusters) for f in design.fe]
-    k_nested = sum(lv for lv, n in zip(levels, nested) if n)
+    k_nested = sum(lv for lv, n in zip(levels, nested, strict=False) if n)
     return k + k_fe - k_nested + sum(nested)
 
 

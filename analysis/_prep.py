@@ -76,7 +76,9 @@ def binary(df: pd.DataFrame, col: str, role: str) -> np.ndarray:
 
 
 def require_varies(x: np.ndarray, col: str, role: str) -> None:
-    if len(x) == 0 or np.nanmin(x) == np.nanmax(x):
+    if len(x) == 0:
+        raise NotEnoughResponses(f"no usable rows for {role} column {col!r}; the effect cannot be estimated")
+    if np.nanmin(x) == np.nanmax(x):
         raise ConstantTreatment(
             f"{role} column {col!r} is constant ({x[0]:g} in every usable row); "
             "the effect cannot be estimated"

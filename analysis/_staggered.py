@@ -108,7 +108,7 @@ def cs_aggregate(p: Panel, table: pd.DataFrame, psi: np.ndarray):
         P = w.sum()
         theta = float(w @ att[idx] / P)
         infl = psi[:, idx] @ (w / P)
-        for k, j in zip(idx, gi[idx]):
+        for k, j in zip(idx, gi[idx], strict=False):
             infl = infl + (att[k] - theta) / P * psi_p[:, j]
         return theta, infl
 

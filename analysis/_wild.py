@@ -43,8 +43,8 @@ def draws(n_clusters: int, n_boot: int, weight_type: str, seed) -> tuple[np.ndar
 def _expand(design: Design) -> tuple[np.ndarray, tuple[str, ...], list]:
     """Regressors plus dummies for fixed effects not nested in the clusters."""
     flags = [nested_in(f, design.cluster, design.n_clusters) for f in design.fe]
-    nested = [f for f, is_nested in zip(design.fe, flags) if is_nested]
-    others = [f for f, is_nested in zip(design.fe, flags) if not is_nested]
+    nested = [f for f, is_nested in zip(design.fe, flags, strict=False) if is_nested]
+    others = [f for f, is_nested in zip(design.fe, flags, strict=False) if not is_nested]
     cols, names = [design.X], list(design.names)
     has_constant = bool(nested) or any(
         np.all(design.X[:, j] == design.X[0, j]) for j in range(design.X.shape[1]))
@@ -122,7 +122,8 @@ def wild_cluster_bootstrap(
         se_star = np.sqrt(c * np.einsum("ij,ij->i", e, e)) / xx
         with np.errstate(divide="ignore", invalid="ignore"):
             t_star = num / se_star
-        t = (beta - b) / se
+        # An exact fit has se == 0: any b other than the estimate is then infinitely far.
+        t = (beta - b) / se if se > 0 else (np.inf if beta != b else 0.0)
         return float(np.mean(np.abs(t_star) >= abs(t) - 1e-12 * max(1.0, abs(t))))
 
     p = pvalue(null)

@@ -28,7 +28,7 @@ __all__ = ["ddd", "did"]
 def _check_cells(data: pd.DataFrame, cols: Sequence[str], roles: Sequence[str]) -> None:
     """Every combination of the 0/1 design indicators must have rows."""
     sub = data[list(cols)].dropna()
-    for c, role in zip(cols, roles):
+    for c, role in zip(cols, roles, strict=False):
         x = _prep.binary(sub, c, role)
         _prep.require_varies(x, c, role)
     present = set(map(tuple, sub.astype(float).astype(int).drop_duplicates().to_numpy().tolist()))
@@ -36,7 +36,7 @@ def _check_cells(data: pd.DataFrame, cols: Sequence[str], roles: Sequence[str]) 
     for combo in map(tuple, grid.tolist()):
         if combo in present:
             continue
-        where = ", ".join(f"{c}={v}" for c, v in zip(cols, combo))
+        where = ", ".join(f"{c}={v}" for c, v in zip(cols, combo, strict=False))
         if combo[0] == 0:
             hint = ""
             if len(cols) > 1 and combo[1] == 1:

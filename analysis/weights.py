@@ -96,7 +96,7 @@ def _normalise_margins(margins, by: list[str], groups: list) -> dict:
         out: dict = {}
         keys = margins[by].apply(tuple, axis=1) if by else pd.Series([()] * len(margins))
         for key, var, lev, share in zip(keys, margins["variable"], margins["level"],
-                                        margins["share"]):
+                                        margins["share"], strict=False):
             out.setdefault(key, {}).setdefault(var, {})[lev] = float(share)
         return out
     if not isinstance(margins, Mapping) or not margins:

@@ -36,8 +36,8 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from analysis import ddd, did, event_study, rake, scales, simulate
-from analysis.simulate import likert_from_latent
+from analysis import ddd, did, event_study, rake, scales, simulate  # noqa: E402 - after sys.path set-up
+from analysis.simulate import likert_from_latent  # noqa: E402
 
 MARGINS = {"age_band": {1: .12, 2: .20, 3: .25, 4: .23, 5: .20},
            "gender": {1: .50, 2: .49, 3: .01}, "born_abroad": {1: .20, 2: .15, 3: .65}}

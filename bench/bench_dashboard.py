@@ -41,11 +41,12 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="cts-bench-"))
 
 import numpy as np  # noqa: E402
-from sqlalchemy import create_engine, func, make_url, select, text  # noqa: E402
+from sqlalchemy import func, make_url, select  # noqa: E402
 
 from analysis.simulate import SimulationParams, simulate  # noqa: E402
 from surveys import create_app  # noqa: E402
 from surveys.config import TestConfig, normalise_database_url  # noqa: E402
+from tests.conftest import create_scratch_database, drop_scratch_database  # noqa: E402
 
 N_JURISDICTIONS, N_WAVES, N_TREATED = 200, 20, 60
 PASSWORD = "bench password that is long enough 42"
@@ -217,23 +218,6 @@ def measure(app, slug: str, email: str, requests: int) -> dict[str, float]:  # n
     return out
 
 
-def scratch_postgres(base: str) -> str:
-    name = f"cts_bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(make_url(base).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return make_url(base).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_postgres(url: str) -> None:
-    name = make_url(url).database
-    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
 def run_backend(url: str, n_responses: int, requests: int) -> dict[str, float]:
     from flask_migrate import upgrade
 
@@ -263,12 +247,12 @@ def main() -> None:
         results["sqlite"] = run_backend(f"sqlite:///{path}", args.responses, args.requests)
         path.unlink(missing_ok=True)
     if args.backend in ("postgresql", "both"):
-        url = scratch_postgres(normalise_database_url(args.postgres_url))
+        url = create_scratch_database(normalise_database_url(args.postgres_url))
         print(f"PostgreSQL ({make_url(url).render_as_string(hide_password=True)})", flush=True)
         try:
             results["postgresql"] = run_backend(url, args.responses, args.requests)
         finally:
-            drop_postgres(url)
+            drop_scratch_database(url)
     print(f"\nDashboard page, {args.responses:,} responses, {N_JURISDICTIONS} jurisdictions x {N_WAVES} waves, "
           f"{args.requests} requests after a cold one (filters cycled)")
     header = ("backend", "median ms", "p95 ms", "recount median/p95 ms", "cold ms", "no-cache median ms",

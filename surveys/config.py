@@ -62,6 +62,10 @@ class Config:
 
     # Anonymity and disclosure control.
     MIN_CELL_SIZE = _env_int("MIN_CELL_SIZE", 10)
+    # Dashboard aggregates: a cached survey cube is served for this long before its response count is
+    # checked again, and rebuilt after AGGREGATE_CACHE_SECONDS in any case.
+    AGGREGATE_RECHECK_SECONDS = _env_int("AGGREGATE_RECHECK_SECONDS", 30)
+    AGGREGATE_CACHE_SECONDS = _env_int("AGGREGATE_CACHE_SECONDS", 300)
     DATE_GRANULARITY = os.environ.get("DATE_GRANULARITY", "day")  # day | week
 
     # Cookies: HttpOnly + SameSite=Lax always; Secure when served over HTTPS.
@@ -119,3 +123,4 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = False
     WTF_CSRF_ENABLED = True
+    AGGREGATE_RECHECK_SECONDS = 0  # tests add responses and look again at once

@@ -174,7 +174,8 @@ def compute_estimates(survey: Survey) -> dict:
         try:
             study = event_study(cells, "mean", "jurisdiction", "wave", "first_treated", weights="n")
             att = study.att
-            effects.append({**_failed(outcome, "event_study", ValueError("")), "error": None,
+            effects.append({"outcome": outcome, "outcome_label": OUTCOMES[outcome], "estimator": "event_study",
+                            "estimator_label": ESTIMATORS["event_study"], "error": None,
                             "estimate": _number(att["estimate"]), "se": _number(att["se"]),
                             "ci_low": _number(att["ci_low"]), "ci_high": _number(att["ci_high"]),
                             "p_value": _number(att["p_value"]), "n_obs": _published_n(survey, outcome, False),

@@ -99,20 +99,23 @@ def test_racing_submissions_with_one_code_exactly_one_wins(app, database_url):
         db.session.commit()
         survey_id = survey.id
     results: list[str] = []
-    barrier = threading.Barrier(20)
-
+    barrier = threading.Barrier(20, timeout=60)
     def submit() -> None:
+        # An app (and connection pool) per thread, like separate workers.
         worker_app = create_app(config_for(database_url))
         with worker_app.app_context():
-            survey = db.session.get(Survey, survey_id)
-            instrument = parsed_instrument(survey.instrument)
-            wave, place = survey.waves[-1], survey.jurisdictions[0]
-            barrier.wait()
             try:
+                survey = db.session.get(Survey, survey_id)
+                instrument = parsed_instrument(survey.instrument)
+                wave, place = survey.waves[-1], survey.jurisdictions[0]
+                barrier.wait()
                 store_response(instrument, survey, wave, place, "en", ANSWERS, invite_code="RACE1234")
                 results.append("ok")
             except InvalidInviteCode:
                 results.append("refused")
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                barrier.abort()
+                results.append(f"error: {exc!r}")
             finally:
                 db.session.remove()
                 db.engine.dispose()

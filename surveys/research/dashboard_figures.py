@@ -24,6 +24,7 @@ MEASURE_LABELS = {
 SUBGROUP_LABELS = {"immigrant": "Immigrant background", "non_immigrant": "No immigrant background"}
 # Colour-blind-safe qualitative palette (Okabe & Ito), repeated for many jurisdictions.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+INTERVAL_MAX_LINES = 40
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}
 
 
@@ -99,15 +100,20 @@ def _lines(labels: list, mean: np.ndarray, low: np.ndarray, high: np.ndarray, wa
            axis: str = "", legend: bool = True) -> list[dict]:
     """One line per row of ``mean`` (rows: jurisdictions, None = all selected; columns: waves)."""
     traces = []
+    # Intervals in the hover text while there are few lines; with hundreds they cost more than they show
+    # (they stay in the aggregate downloads and the API).
+    with_intervals = len(labels) <= INTERVAL_MAX_LINES
     for index, (label, y, lo, hi) in enumerate(zip(labels, mean, low, high, strict=True)):
         total = label == "All selected jurisdictions"
         color = "#1b1b1b" if total else PALETTE[index % len(PALETTE)]
-        trace = {"type": "scatter", "mode": "lines+markers", "name": label, "x": waves, "y": nullable(y),
+        trace = {"type": "scatter", "mode": "lines+markers", "name": label, "x": waves, "y": nullable(y, 3),
                  "legendgroup": label, "showlegend": legend, "connectgaps": False,
                  "line": {"color": color, "width": 3 if total else 1.5},
-                 "customdata": [list(pair) for pair in zip(nullable(lo, 2), nullable(hi, 2), strict=True)],
-                 "hovertemplate": f"{label}, wave %{{x}}: %{{y:.2f}} (95% CI %{{customdata[0]}}"
-                                  "–%{customdata[1]})<extra></extra>"}
+                 "hovertemplate": f"{label}, wave %{{x}}: %{{y:.2f}}<extra></extra>"}
+        if with_intervals:
+            trace["customdata"] = [list(pair) for pair in zip(nullable(lo, 2), nullable(hi, 2), strict=True)]
+            trace["hovertemplate"] = (f"{label}, wave %{{x}}: %{{y:.2f}} (95% CI %{{customdata[0]}}"
+                                      "–%{customdata[1]})<extra></extra>")
         if axis:
             trace["xaxis"], trace["yaxis"] = f"x{axis}", f"y{axis}"
         traces.append(trace)

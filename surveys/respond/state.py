@@ -2,10 +2,13 @@
 
 Nothing is written to the database before the final submit, and no cookie
 remembers a respondent: earlier pages' answers travel in one hidden form field,
-signed with the app's SECRET_KEY (itsdangerous), so the server can trust what
-it validated on an earlier page without keeping it. The signature carries a
-timestamp; a state older than ``STATE_MAX_AGE`` is refused (the respondent
-starts again) so an abandoned form left open on a shared device goes stale.
+encrypted and authenticated with a key derived from the app's SECRET_KEY
+(Fernet: AES-128-CBC + HMAC-SHA256, from the ``cryptography`` package). The
+server can trust what it validated on an earlier page without keeping it, and
+the page source on a shared or seized device does not show earlier answers or
+the invite code. The token carries its creation time; a state older than
+``STATE_MAX_AGE_SECONDS`` is refused (the respondent starts again) so an
+abandoned form left open on a shared device goes stale.
 
 The state also holds a random one-time submission token. Its keyed hash is
 stored (in a table with no link to responses) in the same transaction as the
@@ -13,16 +16,19 @@ response, so submitting the same form twice stores one response.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import secrets
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-STATE_SALT = "civic-trust-survey.respond.state.v1"
+STATE_SALT = b"civic-trust-survey.respond.state.v2"
 TOKEN_SALT = b"civic-trust-survey.respond.submission-token.v1"
 STATE_MAX_AGE_SECONDS = 6 * 3600
 
@@ -66,17 +72,22 @@ class SurveyState:
         return payload
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(str(current_app.config["SECRET_KEY"]), salt=STATE_SALT)
+def _fernet() -> Fernet:
+    """A Fernet key derived from SECRET_KEY, separate from every other use of it."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    key = hmac.new(secret, STATE_SALT, hashlib.sha256).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
 
 
-def dump_state(state: SurveyState) -> str:
-    """The signed (not encrypted) hidden-field value for ``state``."""
-    return _serializer().dumps(state._as_payload())
+def dump_state(state: SurveyState, issued_at: float | None = None) -> str:
+    """The encrypted hidden-field value for ``state`` (``issued_at`` defaults to now)."""
+    payload = json.dumps(state._as_payload(), separators=(",", ":")).encode()
+    moment = int(time.time() if issued_at is None else issued_at)
+    return _fernet().encrypt_at_time(payload, moment).decode("ascii")
 
 
 def _checked(payload: Any) -> SurveyState:
-    """Rebuild a state from a payload whose signature was valid (so we wrote it)."""
+    """Rebuild a state from a payload that decrypted (so we wrote it)."""
     try:
         state = SurveyState(
             survey_id=int(payload["s"]), wave_id=int(payload["w"]), jurisdiction_id=int(payload["j"]),
@@ -94,12 +105,23 @@ def load_state(value: str | None, survey_id: int) -> SurveyState:
     """The state from a posted hidden field, checked to belong to ``survey_id``."""
     if not value or len(value) > 200_000:
         raise StateError("no state")
+    fernet = _fernet()
     try:
-        payload = _serializer().loads(value, max_age=STATE_MAX_AGE_SECONDS)
-    except SignatureExpired as exc:
+        token = value.encode("ascii")
+        plain = fernet.decrypt(token, ttl=STATE_MAX_AGE_SECONDS)
+    except UnicodeEncodeError as exc:
+        raise StateError("bad state") from exc
+    except InvalidToken as exc:
+        # Fernet does not say why; tell an expired genuine token from a forged one.
+        try:
+            fernet.decrypt(token)
+        except InvalidToken:
+            raise StateError("bad or altered state") from exc
         raise StateExpired("state expired") from exc
-    except BadSignature as exc:
-        raise StateError("bad signature") from exc
+    try:
+        payload = json.loads(plain)
+    except ValueError as exc:
+        raise StateError("malformed state") from exc
     state = _checked(payload)
     if state.survey_id != survey_id:
         raise StateError("state of another survey")

@@ -60,7 +60,7 @@ def test_cs_matches_differences_package(stag):
     assert r.att["estimate"] == pytest.approx(simple.iloc[0, 0], rel=REL)
     assert r.att["se"] * unfactor == pytest.approx(simple.iloc[0, 1], rel=1e-5)
     ours = r.periods.set_index("rel_time")
-    for rel, est, se in zip(event.index, event.iloc[:, 0], event.iloc[:, 1]):
+    for rel, est, se in zip(event.index, event.iloc[:, 0], event.iloc[:, 1], strict=False):
         assert ours.loc[rel, "estimate"] == pytest.approx(est, rel=REL)
         assert ours.loc[rel, "se"] * unfactor == pytest.approx(se, rel=1e-5)
 

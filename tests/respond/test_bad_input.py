@@ -6,11 +6,10 @@ import time
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from surveys.extensions import db
 from surveys.models import Answer, InviteCode, Response, SubmissionToken, Survey
-from surveys.respond.state import STATE_SALT, SurveyState, dump_state
+from surveys.respond.state import StateError, SurveyState, dump_state
 
 from .helpers import SurveyWalker, add_invite_codes, hidden_value, instrument_of, make_default_survey
 
@@ -57,16 +56,11 @@ def test_state_of_another_survey_is_refused(app, client, survey, database):
 
 
 def test_expired_state_is_refused(app, client, survey, database):
-    class SignedSevenHoursAgo(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(time.time()) - 7 * 3600
-
     walker = SurveyWalker(client, survey, "es")
     walker.start()
     with app.app_context():
-        old = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=STATE_SALT, signer=SignedSevenHoursAgo).dumps(
-            {"s": survey.id, "w": survey.open_wave_id, "j": survey.jurisdictions["J01"], "p": 6, "a": {},
-             "t": "x" * 24, "r": 1})
+        state = SurveyState(survey.id, survey.open_wave_id, survey.jurisdictions["J01"], page=6, token="x" * 24)
+        old = dump_state(state, issued_at=time.time() - 7 * 3600)
     walker.post_page({}, nav="submit", state=old)
     assert walker.status == 400 and "Este formulario ha caducado" in walker.html
     assert nothing_stored(database)
@@ -207,3 +201,21 @@ def test_random_start_page_posts_never_fail(client, survey, database, fields):
     response = client.post(f"/s/{survey.slug}", data=form)
     assert response.status_code in {200, 400, 413, 422}
     assert nothing_stored(database)
+
+
+def test_hidden_state_does_not_reveal_answers_or_invite_code(app):
+    """Earlier answers travel encrypted: the page source on a seized device shows neither them nor the code."""
+    import base64
+
+    from surveys.respond.state import load_state
+
+    with app.app_context():
+        state = SurveyState(1, 2, 3, page=2, answers={"comments": "Maria at 12 Elm Street"}, invite_code="K7QM2XWP")
+        value = dump_state(state)
+        decoded = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        for secret in (b"Maria", b"Elm Street", b"K7QM2XWP", b"comments"):
+            assert secret not in decoded and secret.decode() not in value
+        assert load_state(value, 1) == state
+        tampered = value[:40] + ("A" if value[40] != "A" else "B") + value[41:]
+        with pytest.raises(StateError):
+            load_state(tampered, 1)
