@@ -140,9 +140,6 @@ def server_env(database_url: str, instance: Path, **extra: str) -> dict[str, str
         "INSTANCE_PATH": str(instance),
         "WEB_CONCURRENCY": "4",
         "PYTHONUNBUFFERED": "1",
-        # gunicorn's control socket goes to $XDG_RUNTIME_DIR/gunicorn.ctl, else one path shared by every
-        # gunicorn of this user: give each server its own, so parallel test runs never share one.
-        "XDG_RUNTIME_DIR": str(instance),
     })
     env.update(extra)
     return env
@@ -158,6 +155,10 @@ def gunicorn_server(env: dict[str, str], app: str = "app:app", cwd: Path = ROOT,
     log_dir = Path(env.get("INSTANCE_PATH") or tempfile.mkdtemp(prefix="cts-gunicorn-"))
     log_path = log_dir / f"gunicorn-{port}.log"
     conf = config or ROOT / "gunicorn.conf.py"
+    # gunicorn's control socket goes to $XDG_RUNTIME_DIR/gunicorn.ctl, else to one path shared by every
+    # gunicorn of this user: give each server its own (a short path: a socket path has ~100 bytes at most).
+    runtime = Path(tempfile.mkdtemp(prefix="cts-g-"))
+    env["XDG_RUNTIME_DIR"] = str(runtime)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [_gunicorn(), "-c", str(conf), app], cwd=cwd, env=env,
@@ -170,6 +171,7 @@ def gunicorn_server(env: dict[str, str], app: str = "app:app", cwd: Path = ROOT,
         yield server
     finally:
         stop_process(process)
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 def stop_process(process: subprocess.Popen, grace: float = 3.0) -> None:
