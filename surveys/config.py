@@ -51,7 +51,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = (
         normalise_database_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a database error's message and traceback (logged on a 500) never quote the
+    # statement's values, which for a submission are a respondent's answers.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     SQLALCHEMY_RECORD_QUERIES = False
 
     # Rate limits (Flask-Limiter). Use redis://host:6379 when several workers run.
