@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 
 from surveys import create_app
 from tests.conftest import config_for, empty_all_tables
+from tests.respond.helpers import hidden_value
 
-from .site import Clients, FuzzSite, fingerprint, harvest_fields, make_site
+from .site import Clients, FuzzSite, fingerprint, harvest_fields, hidden_csrf, make_site
 from .tally import TALLY
 
 EXAMPLES_RESEARCH = 400
@@ -171,27 +172,18 @@ def _respondent_fields_strategy(site: FuzzSite, states: list[str]):  # noqa: ANN
 
 
 def _respondent_states(app, site: FuzzSite) -> list[str]:  # noqa: ANN001
-    """Real signed states of the survey (first, middle and last page) from a walk through the pages."""
-    from tests.respond.helpers import SurveyWalker, make_default_survey  # noqa: F401
-
+    """Real signed states of the survey, one per page, from a walk through the pages."""
     client = app.test_client()
-    html = client.get(f"/s/{site.slug}").get_data(as_text=True)
-    from .site import hidden_csrf
-
-    token = hidden_csrf(html)
+    token = hidden_csrf(client.get(f"/s/{site.slug}").get_data(as_text=True))
     page = client.post(f"/s/{site.slug}", data={"csrf_token": token, "lang": "en", "jurisdiction": "J01"})
     states = []
-    import re
-
     for _ in range(7):
-        html = page.get_data(as_text=True)
-        match = re.search(r'name="state"[^>]*value="([^"]+)"', html) or re.search(
-            r'value="([^"]+)"[^>]*name="state"', html)
-        if not match:
+        state = hidden_value(page.get_data(as_text=True), "state")
+        if not state:
             break
-        states.append(match[1])
-        page = client.post(f"/s/{site.slug}/page", data={"csrf_token": token, "state": match[1], "lang": "en",
-                                                          "nav": "next"})
+        states.append(state)
+        page = client.post(f"/s/{site.slug}/page",
+                           data={"csrf_token": token, "state": state, "lang": "en", "nav": "next"})
     assert len(states) == 7, len(states)
     return states
 
