@@ -100,9 +100,11 @@ def test_racing_submissions_with_one_code_exactly_one_wins(app, database_url):
         survey_id = survey.id
     results: list[str] = []
     barrier = threading.Barrier(20, timeout=60)
-    def submit() -> None:
-        # An app (and connection pool) per thread, like separate workers.
-        worker_app = create_app(config_for(database_url))
+    # An app (and connection pool) per thread, like separate workers. Built here, not in the
+    # threads: CPython 3.11's ast.parse (used by Werkzeug's router) is not thread-safe.
+    worker_apps = [create_app(config_for(database_url)) for _ in range(20)]
+
+    def submit(worker_app) -> None:  # noqa: ANN001
         with worker_app.app_context():
             try:
                 survey = db.session.get(Survey, survey_id)
@@ -120,7 +122,7 @@ def test_racing_submissions_with_one_code_exactly_one_wins(app, database_url):
                 db.session.remove()
                 db.engine.dispose()
 
-    threads = [threading.Thread(target=submit) for _ in range(20)]
+    threads = [threading.Thread(target=submit, args=(worker_app,)) for worker_app in worker_apps]
     for thread in threads:
         thread.start()
     for thread in threads:
