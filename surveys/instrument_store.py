@@ -7,8 +7,8 @@ version is refused; bump the version instead.
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -48,14 +48,25 @@ def store_instrument(path: str | Path) -> tuple[Instrument, bool]:
     return row, True
 
 
-@lru_cache(maxsize=64)
-def _parse_cached(sha256: str, source_yaml: str):  # noqa: ANN202 - returns the loader's Instrument
-    return parse_instrument(source_yaml, source_name=f"instrument {sha256[:12]}")
+_PARSED: dict[str, Any] = {}
+_PARSED_LIMIT = 64
 
 
-def parsed_instrument(row: Instrument):  # noqa: ANN201
-    """The parsed definition of a stored instrument (cached by content hash)."""
-    return _parse_cached(row.sha256, row.source_yaml)
+def parsed_instrument(row: Instrument):  # noqa: ANN201 - returns the loader's Instrument
+    """The parsed definition of a stored instrument, cached per process by content hash.
+
+    The cache is keyed on ``sha256`` alone, so a hit never touches ``source_yaml``:
+    callers on hot paths (every respondent request) may load the row with that
+    large column deferred, and it is fetched only the first time a worker sees
+    the instrument. Stored instruments are immutable, so entries never go stale.
+    """
+    cached = _PARSED.get(row.sha256)
+    if cached is None:
+        cached = parse_instrument(row.source_yaml, source_name=f"instrument {row.sha256[:12]}")
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[row.sha256] = cached
+    return cached
 
 
 __all__ = ["InstrumentConflict", "InstrumentError", "parsed_instrument", "store_instrument"]

@@ -14,10 +14,11 @@ from typing import Any
 from flask import current_app, render_template, request
 from flask_babel import force_locale
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db, login_manager
 from ..instrument_store import parsed_instrument
-from ..models import Survey, Wave
+from ..models import Instrument, Survey, Wave
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,17 @@ def find_survey(slug: str) -> SurveyContext | None:
     """The live (not archived) survey at ``slug`` with its parsed instrument, or None."""
     if len(slug) > 80:
         return None
-    survey = db.session.scalar(select(Survey).where(Survey.slug == slug, Survey.archived.is_(False)))
+    # One round trip for what every page needs; the instrument's YAML stays deferred
+    # (parsed_instrument caches by content hash and fetches it only on a miss).
+    survey = db.session.scalar(
+        select(Survey)
+        .where(Survey.slug == slug, Survey.archived.is_(False))
+        .options(
+            joinedload(Survey.instrument).defer(Instrument.source_yaml),
+            selectinload(Survey.waves),
+            selectinload(Survey.jurisdictions),
+        )
+    )
     if survey is None:
         return None
     return SurveyContext(survey, parsed_instrument(survey.instrument))
