@@ -16,3 +16,6 @@ errorlog = "-"
 timeout = 30
 graceful_timeout = 20
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 27's control socket defaults to one path per user; several instances on one host would
+# fight over it, and the app needs no runtime control channel.
+control_socket_disable = True
