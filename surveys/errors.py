@@ -50,8 +50,8 @@ def _csrf_error(error: CSRFError):  # noqa: ANN202
 RETRY_AFTER_SECONDS = 10
 
 
-def _database_unavailable(error: DBAPIError):  # noqa: ANN202
-    """The database went away (OperationalError, or any DBAPI error on an invalidated connection): 503."""
+def release_failed_session(error: DBAPIError) -> None:
+    """Roll back (or drop) the session of a request whose database went away, and log only the error class."""
     from flask import current_app
 
     try:
@@ -61,6 +61,11 @@ def _database_unavailable(error: DBAPIError):  # noqa: ANN202
     current_app.logger.warning(
         "Database unavailable on %s %s (%s)", request.method, request.path, type(error.orig or error).__name__
     )
+
+
+def _database_unavailable(error: DBAPIError):  # noqa: ANN202
+    """The database went away (OperationalError, or any DBAPI error on an invalidated connection): 503."""
+    release_failed_session(error)
     body, status = render_error(
         503,
         "Service briefly unavailable",
@@ -70,10 +75,15 @@ def _database_unavailable(error: DBAPIError):  # noqa: ANN202
     return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
+def database_unavailable(error: DBAPIError) -> bool:
+    """Whether ``error`` means the database cannot be reached (as opposed to a bug in a query)."""
+    return isinstance(error, OperationalError) or bool(error.connection_invalidated)
+
+
 def _dbapi_error(error: DBAPIError):  # noqa: ANN202
-    if isinstance(error, OperationalError) or error.connection_invalidated:
+    if database_unavailable(error):
         return _database_unavailable(error)
-    return _unexpected_error(error)
+    return unexpected_error(error)
 
 
 def _remove_session_quietly(exc: BaseException | None) -> None:
@@ -93,7 +103,7 @@ def _remove_session_quietly(exc: BaseException | None) -> None:
                                    type(error.orig or error).__name__)
 
 
-def _unexpected_error(error: Exception):  # noqa: ANN202
+def unexpected_error(error: Exception):  # noqa: ANN202
     db.session.rollback()
     if isinstance(error, HTTPException):
         return _http_error(error)
@@ -109,4 +119,4 @@ def install_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DBAPIError, _dbapi_error)
     app.teardown_appcontext(_remove_session_quietly)
-    app.register_error_handler(Exception, _unexpected_error)
+    app.register_error_handler(Exception, unexpected_error)

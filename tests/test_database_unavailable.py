@@ -39,6 +39,18 @@ def test_pages_answer_503_when_the_database_is_away(offline_client, path, caplog
     assert not any(r.exc_info for r in caplog.records)
 
 
+@pytest.mark.parametrize(
+    ("language", "title"),
+    [("es", "Servicio no disponible por un momento"), ("ar", "الخدمة غير متاحة مؤقتًا")],
+)
+def test_respondent_503_is_in_the_respondents_language(offline_client, language, title):  # noqa: ANN001
+    response = offline_client.get(f"/s/some-survey?lang={language}")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "10"
+    assert title in body and f'lang="{language}"' in body
+    assert ('dir="rtl"' in body) is (language == "ar")
+
+
 def test_posted_survey_page_answers_503_not_500(offline_client):  # noqa: ANN001
     response = offline_client.post("/s/some-survey/page", data={"state": "x", "q_comments": "secret answer"})
     # CSRF is checked first (no database needed): a 400; with it off the database is reached: a 503.

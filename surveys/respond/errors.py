@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app, request
 from flask_babel import force_locale
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, RequestEntityTooLarge
 
+from ..errors import RETRY_AFTER_SECONDS, database_unavailable, release_failed_session, unexpected_error
 from . import bp
 from .context import choose_language, find_survey, render_page
 from .messages import error_text
@@ -93,3 +95,13 @@ def _rate_limited(error: HTTPException):  # noqa: ANN202
 @bp.errorhandler(BadRequest)
 def _bad_request(error: BadRequest):  # noqa: ANN202
     return respondent_error("bad_request", 400)
+
+
+@bp.errorhandler(DBAPIError)
+def _database_error(error: DBAPIError):  # noqa: ANN202
+    """The database went away mid-request: the app-wide 503 handling, in the respondent's language."""
+    if not database_unavailable(error):
+        return unexpected_error(error)
+    release_failed_session(error)
+    body, status = respondent_error("unavailable", 503)
+    return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}

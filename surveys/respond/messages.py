@@ -97,6 +97,11 @@ def error_text(kind: str) -> tuple[str, str]:
             _("This invite code has already been used, so your answers were not stored. "
               "Each code can be used once."),
         ),
+        "unavailable": (
+            _("Service briefly unavailable"),
+            _("We could not save your answers just now. Nothing was stored. Please try again in a minute: "
+              "sending the same form again is safe, your answers are never stored twice."),
+        ),
         "wave_changed": (
             _("This survey round has ended"),
             _("The survey round you started has closed, so your answers were not stored. Thank you for your time."),
