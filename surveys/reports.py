@@ -11,7 +11,11 @@ plain-language verdict with its caveats.
 
 The respondent count shown in a report comes from ``aggregates.aggregate``
 like every other published count, so it is suppressed when the selection
-would reveal a small group.
+would reveal a small group. The design-cell tables inside the report ("N by
+group": treated x post (x immigrant) cells, or adoption cohorts) get the same
+small-cell rule, with complementary suppression over their published total:
+a cell of fewer respondents than the survey's minimum shows neither its count
+nor its mean.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis import report as rendering
+from analysis.disclosure import suppress
 from analysis.pipeline import Report, study_report
 
 from .aggregates import MEASURES, Filters, aggregate, model_cells
@@ -133,6 +138,32 @@ def published_respondents(survey: Survey, spec: ReportSpec, jurisdictions: tuple
     return None if values.isna().any() else int(values.sum())
 
 
+# Columns of the analysis package's "N by group" tables that describe a group, not its size or mean.
+_GROUP_SOURCES = {"treated": "treated", "post": "post", "immigrant": "immigrant", "cohort": "first_treated"}
+
+
+def _with_suppressed_groups(component: object, cells: pd.DataFrame, min_count: int) -> object:
+    """``component`` with its "N by group" table under the small-cell rule (respondents per group).
+
+    ``cells`` are the jurisdiction x wave (x subgroup) cell means the model ran on, with their
+    respondent counts in ``n``; the table's own ``n`` counts cells, not people.
+    """
+    table = getattr(component, "n_by_group", None)
+    if table is None or table.empty:
+        return component
+    groups = [c for c in table.columns if c in _GROUP_SOURCES]
+    if not groups or any(_GROUP_SOURCES[c] not in cells.columns for c in groups):
+        return component
+    counts = (cells.groupby([_GROUP_SOURCES[c] for c in groups])["n"].sum()
+              .rename("respondents").reset_index()
+              .rename(columns={_GROUP_SOURCES[c]: c for c in groups}))
+    merged = table.merge(counts, on=groups, how="left")
+    merged["respondents"] = merged["respondents"].fillna(0).astype(int)
+    values = [c for c in merged.columns if c not in groups and c != "respondents"]
+    protected = suppress(merged, count_col="respondents", min_count=min_count, value_cols=values)
+    return dataclasses.replace(component, n_by_group=protected.drop(columns=["suppression"]))
+
+
 def build_report(survey: Survey, spec: ReportSpec) -> SurveyReport:
     """Run the study report for ``spec``. Raises InvalidSpecification or an ``analysis`` error."""
     cells, direction, jurisdictions = report_data(survey, spec)
@@ -144,6 +175,9 @@ def build_report(survey: Survey, spec: ReportSpec) -> SurveyReport:
         weights="n" if spec.weights == "responses" else None, cluster="jurisdiction",
         expected_sign=direction, title=title,
     )
+    result = dataclasses.replace(result, results=tuple(
+        (name, _with_suppressed_groups(component, cells, survey.min_cell_size)) for name, component in result.results
+    ))
     respondents = published_respondents(survey, spec, jurisdictions)
     meta = {**result.meta, "n_obs": respondents if respondents is not None else "suppressed (small groups)",
             "cells_analysed": len(cells), "survey": survey.slug, "specification": spec.as_dict(),

@@ -154,3 +154,24 @@ def test_bad_specifications_are_refused(client, study, fields: dict, status: int
     response = download(client, survey, **fields)
     assert response.status_code == status
     assert not db.session.scalars(select(AuditLog).where(AuditLog.action == "report.export")).all()
+
+
+def test_design_cell_tables_in_reports_follow_the_small_cell_rule(client, study) -> None:  # noqa: ANN001
+    """A report's "N by group" tables hide groups below the survey's minimum: count and mean alike."""
+    survey, analyst, _ = study
+    survey.min_cell_size = 100  # immigrant respondents in treated places: 60 before, 90 after the event
+    db.session.commit()
+    login(client, analyst)
+    response = download(client, survey, format="json", outcome="trust", estimator="ddd", subgroup="all",
+                        weights="responses", comparison=["J01", "J03"])
+    assert response.status_code == 200, response.get_data(as_text=True)[:400]
+    groups = json.loads(response.data)["results"]["Triple differences"]["n_by_group"]
+    small = [g for g in groups if g["immigrant"] == 1 and g["treated"] == 1]
+    large = [g for g in groups if g["immigrant"] == 0]
+    assert len(small) == 2 and all(g["suppressed"] for g in small)
+    assert all(g["respondents"] is None and g["mean"] is None and g["weight"] is None for g in small)
+    assert all(not g["suppressed"] and g["respondents"] >= 100 for g in large)
+    for fmt in ("tex", "html"):
+        text = download(client, survey, format=fmt, outcome="trust", estimator="ddd", subgroup="all",
+                        weights="responses", comparison=["J01", "J03"]).get_data(as_text=True)
+        assert "respondents" in text and "suppressed" in text
