@@ -10,8 +10,8 @@ from 50 concurrent connections, alternating app and reference runs so that
 both see the same machine load; each pair gives a ratio.
 
 What one app request is: the final POST of the survey (``nav=submit``) with a
-valid CSRF token and a signed state that holds the earlier pages' answers (a
-real state from the server, re-signed with a fresh one-time token per request,
+valid CSRF token and an encrypted state that holds the earlier pages' answers (a
+real state from the server, re-sealed with a fresh one-time token per request,
 see ``tests/load/client.py``). The server checks the signature and the CSRF
 token, validates the page and every answer against the instrument, computes
 the scale scores, checks and counts the rate limit (Redis, as a multi-worker

@@ -4,12 +4,12 @@ Two ways through the survey, both through the real routes, CSRF token and
 session cookie included:
 
 * ``walk``: what a browser without JavaScript does: GET the start page, POST it,
-  POST each of the seven questionnaire pages with the hidden signed state the
+  POST each of the seven questionnaire pages with the hidden encrypted state the
   previous page returned (9 requests).
 * ``submit_last_page``: GET the start page (a fresh session and CSRF token),
-  then POST the last page with a signed state that holds the earlier pages'
+  then POST the last page with an encrypted state that holds the earlier pages'
   answers (2 requests). The state is one a real walk received from the server,
-  re-signed with the app's own ``dump_state`` after giving it a fresh one-time
+  re-sealed with the app's own ``dump_state`` after giving it a fresh one-time
   token and this submission's marker, so that thousands of submissions fit in a
   bounded test. The client knows the SECRET_KEY because the test started the server.
 
