@@ -277,8 +277,9 @@ class Checker:
         ids = set()
         for block in _list(self.data.get("blocks")):
             for item in _list(_dict(block).get("items")):
-                ids.add(_dict(item).get("id"))
-                ids.update(_dict(row).get("id") for row in _list(_dict(item).get("rows")))
+                candidates = [_dict(item).get("id"), *(_dict(row).get("id") for row in _list(_dict(item).get("rows")))]
+                # A malformed id (a list, a mapping) is reported by the schema check; it is no item id here.
+                ids.update(c for c in candidates if isinstance(c, str))
         return ids
 
     def check_scales(self) -> None:
