@@ -357,7 +357,8 @@ def test_a_list_as_an_item_id_next_to_a_later_show_if_is_a_problem_not_a_crash()
     """Found by the hypothesis property test: a non-string id broke the unknown-reference check."""
     from surveys.instruments import DEFAULT_INSTRUMENT_PATH
 
-    text = DEFAULT_INSTRUMENT_PATH.read_text(encoding="utf-8").replace("id: report_fraud_victim", "id: [report_fraud_victim]", 1)
+    text = DEFAULT_INSTRUMENT_PATH.read_text(encoding="utf-8")
+    text = text.replace("id: report_fraud_victim", "id: [report_fraud_victim]", 1)
     text = text.replace("item: born_abroad", "item: not_an_item", 1)
     with pytest.raises(InstrumentError) as caught:
         parse_instrument(text, source_name="mangled.yaml")
