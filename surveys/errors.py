@@ -13,7 +13,7 @@ a driver's message can quote the SQL parameters, i.e. a respondent's answers.
 """
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -52,8 +52,6 @@ RETRY_AFTER_SECONDS = 10
 
 def release_failed_session(error: DBAPIError) -> None:
     """Roll back (or drop) the session of a request whose database went away, and log only the error class."""
-    from flask import current_app
-
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the connection is already gone; the pool discards it
@@ -97,9 +95,7 @@ def _remove_session_quietly(exc: BaseException | None) -> None:
     try:
         db.session.remove()
     except DBAPIError as error:
-        from flask import current_app
-
-        current_app.logger.warning("Database connection lost while ending the request (%s)",
+            current_app.logger.warning("Database connection lost while ending the request (%s)",
                                    type(error.orig or error).__name__)
 
 
@@ -107,8 +103,6 @@ def unexpected_error(error: Exception):  # noqa: ANN202
     db.session.rollback()
     if isinstance(error, HTTPException):
         return _http_error(error)
-    from flask import current_app
-
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
     internal = InternalServerError()
     return render_error(500, internal.name, "Something went wrong on our side. Nothing was stored.")
