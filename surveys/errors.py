@@ -95,8 +95,9 @@ def _remove_session_quietly(exc: BaseException | None) -> None:
     try:
         db.session.remove()
     except DBAPIError as error:
-            current_app.logger.warning("Database connection lost while ending the request (%s)",
-                                   type(error.orig or error).__name__)
+        current_app.logger.warning(
+            "Database connection lost while ending the request (%s)", type(error.orig or error).__name__
+        )
 
 
 def unexpected_error(error: Exception):  # noqa: ANN202
