@@ -7,11 +7,27 @@ from __future__ import annotations
 
 from flask import Flask, abort, current_app, jsonify, render_template, request
 from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
 
 from .errors import install_error_handlers
 from .extensions import db
 from .privacy_logging import install_privacy_logging
 from .security import install_security
+
+
+def safe_form_value(name: str) -> str | None:
+    """A posted form value, without ever reading a body that is too large or malformed.
+
+    Error pages and the locale selector look at the form; reading an oversized
+    or broken body there would raise a second error inside the first.
+    """
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if request.method != "POST" or (limit and (request.content_length or 0) > limit):
+        return None
+    try:
+        return request.form.get(name)
+    except (HTTPException, ValueError):
+        return None
 
 
 def select_locale() -> str:
@@ -21,11 +37,7 @@ def select_locale() -> str:
     and the form, so nothing persistent is left on their device.
     """
     supported = current_app.config["LANGUAGES"]
-    requested = request.args.get("lang")
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    # Reading the form of an oversized body would raise 413 inside an error page; skip it.
-    if not requested and request.content_length and (not limit or request.content_length <= limit):
-        requested = request.form.get("lang")
+    requested = request.args.get("lang") or safe_form_value("lang")
     if requested in supported:
         return requested
     return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, RequestEntityTooLarge
 
 from ..errors import RETRY_AFTER_SECONDS, database_unavailable, release_failed_session, unexpected_error
+from ..web import safe_form_value
 from . import bp
 from .context import choose_language, find_survey, render_page
 from .messages import error_text
@@ -27,17 +28,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .context import SurveyContext
 
 RTL_LANGUAGES = {"ar", "fa", "he", "ur", "ps", "yi", "dv", "ku", "sd", "ug"}
-
-
-def _safe_form_value(name: str) -> str | None:
-    """A posted value, without ever reading a body that is too large or malformed."""
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if request.method != "POST" or (limit and (request.content_length or 0) > limit):
-        return None
-    try:
-        return request.form.get(name)
-    except (HTTPException, ValueError):
-        return None
 
 
 def _error_context() -> tuple[SurveyContext | None, str, str]:
@@ -49,7 +39,7 @@ def _error_context() -> tuple[SurveyContext | None, str, str]:
             ctx = find_survey(slug)
         except Exception:  # noqa: BLE001 - an error page must render even when the database does not answer
             ctx = None
-    candidates = (_safe_form_value("switch_lang"), _safe_form_value("lang"), request.args.get("lang"))
+    candidates = (safe_form_value("switch_lang"), safe_form_value("lang"), request.args.get("lang"))
     if ctx is not None:
         codes = [lang.code for lang in ctx.instrument.languages]
         language = choose_language(codes, ctx.instrument.default_language, *candidates)
