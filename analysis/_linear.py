@@ -12,10 +12,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from . import _prep
+from . import _prep, _ri
 from ._ols import Design, FixedEffect, fit
 from ._wild import wild_cluster_bootstrap
-from .errors import InvalidSpecification, TooFewClusters
+from .errors import AnalysisError, InvalidSpecification, TooFewClusters
 from .results import EffectResult
 
 SE_TYPES = ("auto", "classical", "hc1", "cluster", "wild")
@@ -43,6 +43,12 @@ class LinearSpec:
     seed: int | None = 0
     intercept: bool = True
     group_cols: tuple[str, ...] = ()
+    inference: str = "auto"
+    ri_unit: str | None = None            # jurisdiction and wave columns whose adoption
+    ri_time: str | None = None            # dates randomization inference permutes
+
+
+INFERENCE = ("auto", "cluster", "wild", "bootstrap", "ri")
 
 
 def check_common(df: pd.DataFrame, se: str, alpha: float, n_boot: int, boot_weights: str) -> None:
@@ -55,6 +61,46 @@ def check_common(df: pd.DataFrame, se: str, alpha: float, n_boot: int, boot_weig
         raise InvalidSpecification(f"n_boot must be at least 99, got {n_boot}")
     if boot_weights not in ("auto", "rademacher", "webb"):
         raise InvalidSpecification("boot_weights must be auto, rademacher or webb")
+
+
+def resolve_se(se: str, inference: str) -> str:
+    """``inference`` (the newer option) picks the errors unless it is ``auto``/``ri``."""
+    if inference not in INFERENCE:
+        raise InvalidSpecification(f"inference must be one of {', '.join(INFERENCE)}")
+    if inference in ("wild", "bootstrap"):
+        return "wild"
+    if inference == "cluster":
+        return "cluster"
+    return se
+
+
+def _try_ri(spec: LinearSpec, df: pd.DataFrame, y, w, ind) -> dict | str:
+    """Randomization inference for did/ddd, or the reason it cannot run."""
+    if not (spec.ri_unit and spec.ri_time):
+        return "randomization inference needs unit= and time= (the jurisdictions to permute)"
+    if spec.controls:
+        return "randomization inference is not available with controls"
+    ucode, J = _prep.codes(df[[spec.ri_unit]])
+    try:
+        t = _prep.numeric(df, spec.ri_time, "time")
+    except AnalysisError:
+        return f"randomization inference needs a numeric time column ({spec.ri_time!r} is not)"
+    times = np.unique(t)
+    tpos = np.searchsorted(times, t)
+    d = ind[spec.indicators[0]] * ind[spec.indicators[1]]
+    first = _ri.adoption_from_indicator(ucode, tpos, d, J, len(times))
+    if first is None:
+        return "treatment is not an adoption (switched on once per jurisdiction and kept)"
+    ww = np.ones(len(y)) if w is None else w
+    if spec.kind == "ddd":
+        H, r = _ri.ddd_cells(ucode, tpos, ind[spec.indicators[2]].astype(int), ww, y, J,
+                             len(times))
+    else:
+        H, S = _ri.tables(ucode, tpos, ww, y, J, len(times))
+        r = np.where(H > 0, S / np.where(H > 0, H, 1.0), 0.0)
+    out = _ri.linear_ri(H, r, first, alpha=spec.alpha, n_perm=spec.n_boot, seed=spec.seed)
+    out["n_jurisdictions"] = int(J)
+    return out
 
 
 def term_name(cols) -> str:
@@ -104,7 +150,20 @@ def run(spec: LinearSpec, data: pd.DataFrame) -> EffectResult:
         cl, G = coded((spec.cluster,))
     design = Design(y=y, X=np.column_stack(cols), names=tuple(names), fe=fes, weights=w,
                     cluster=cl, n_clusters=G)
-    se = spec.se
+    se = resolve_se(spec.se, spec.inference)
+    ri: dict | str | None = None
+    if spec.kind in ("did", "ddd") and (spec.inference == "ri" or (
+            spec.inference == "auto" and se == "auto" and spec.ri_unit and spec.ri_time)):
+        ri = _try_ri(spec, df, y, w, ind)
+        if isinstance(ri, str) and spec.inference == "ri":
+            raise InvalidSpecification(ri)
+        if isinstance(ri, dict) and spec.inference == "auto" and (
+                min(ri["n_treated"], ri["n_control"]) >= _ri.FEW_TREATED):
+            ri = None
+    if spec.inference == "ri" and se == "auto":
+        se = "cluster" if spec.cluster else "hc1"
+    if isinstance(ri, dict) and se == "auto":
+        se = "cluster"
     if se == "auto":
         se = ("wild" if G < FEW_CLUSTERS else "cluster") if spec.cluster else "hc1"
     if se in MIN_CLUSTERS:
@@ -130,6 +189,11 @@ def run(spec: LinearSpec, data: pd.DataFrame) -> EffectResult:
                          "the wild cluster bootstrap is the safer inference")
     elif se == "hc1":
         inference = "HC1 heteroskedasticity-robust"
+        if not spec.cluster:
+            inference += " (no cluster column given)"
+            notes.append("no cluster column: HC1 treats respondents as independent, but "
+                         "respondents in one jurisdiction and wave share its shocks; pass "
+                         "cluster= (the jurisdiction) or unit= and time=")
     else:
         inference = "classical (homoskedastic)"
     if se == "wild":
@@ -146,6 +210,23 @@ def run(spec: LinearSpec, data: pd.DataFrame) -> EffectResult:
         inference = (f"wild cluster bootstrap-t (restricted, {bw} weights, {boot['n_boot']} "
                      f"{'enumerated ' if boot['enumerated'] else ''}draws) by {spec.cluster} "
                      f"({G} clusters); SE is CRV1")
+    if isinstance(ri, dict):
+        i = tidy.index[tidy["term"] == spec.term][0]
+        tidy.loc[i, ["p_value", "ci_low", "ci_high"]] = [ri["p_value"], ri["ci_low"],
+                                                         ri["ci_high"]]
+        few = min(ri["n_treated"], ri["n_control"])
+        ri["reason"] = (f"only {few} {'treated' if ri['n_treated'] <= ri['n_control'] else 'untreated'}"
+                        f" jurisdictions (fewer than {_ri.FEW_TREATED}): cluster-robust errors "
+                        "and the wild bootstrap cannot see the treated side's shocks"
+                        if few < _ri.FEW_TREATED else "requested")
+        extras["randomization"] = ri
+        inference = (f"randomization inference: {ri['n_assignments']} "
+                     f"{'(all) ' if ri['enumerated'] else 'random '}permutations of adoption "
+                     f"dates across {ri['n_jurisdictions']} jurisdictions ({ri['reason']}); "
+                     f"SE is {'CRV1' if se in ('cluster', 'wild') else se}")
+    elif isinstance(ri, str):
+        notes.append(f"{ri}; {inference} used")
+    extras["inference"] = _inference_info(ri, se, spec, G, extras)
     n_by = indicator_counts({c: ind[c] for c in spec.group_cols}, y, w)
     spec_d = {k: v for k, v in asdict(spec).items()}
     spec_d.update(se=se, n_clusters=G, df_k=res.df_k)
@@ -154,6 +235,21 @@ def run(spec: LinearSpec, data: pd.DataFrame) -> EffectResult:
         n_by_group=n_by, fingerprint=_prep.fingerprint(df), inference=inference,
         notes=tuple(notes), extras=extras,
     )
+
+
+def _inference_info(ri, se: str, spec: LinearSpec, G: int, extras: dict) -> dict:
+    """Which inference ran, with what, and why (the JSON record of it)."""
+    if isinstance(ri, dict):
+        return {"method": "randomization", "n_clusters": G, "n_draws": ri["n_assignments"],
+                "enumerated": ri["enumerated"], "reason": ri["reason"]}
+    if se == "wild":
+        b = extras["bootstrap"]
+        return {"method": "wild", "n_clusters": G, "n_draws": b["n_boot"],
+                "enumerated": b["enumerated"], "weights": b["weight_type"],
+                "reason": "few clusters" if spec.se == "auto" else "requested"}
+    reason = "requested" if spec.se != "auto" else (
+        f"{G} clusters" if spec.cluster else "no cluster column given")
+    return {"method": se, "n_clusters": G, "n_draws": 0, "reason": reason}
 
 
 def indicator_counts(indicators: dict, y: np.ndarray, w) -> pd.DataFrame:

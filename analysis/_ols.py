@@ -222,6 +222,7 @@ def fit(design: Design, vcov_type: str = "hc1", *, keep: bool = False) -> OLSFit
         df_t = n - dk
     else:
         G = design.n_clusters
+        assert design.cluster is not None  # n_clusters > 0 means a cluster column
         S = cluster_sums(Xwk * uw[:, None], design.cluster, G)
         V = bread @ (S.T @ S) @ bread * (G / (G - 1)) * ((n - 1) / (n - dk))
         df_t = G - 1

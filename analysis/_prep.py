@@ -36,12 +36,34 @@ def require_frame(data) -> pd.DataFrame:
     return data
 
 
-def require_columns(df: pd.DataFrame, roles: dict[str, Sequence[str] | str | None]) -> None:
-    """Check that every named column exists; ``roles`` maps role -> column(s)."""
+# roles that may name the same column as each other (and as the time column)
+_GROUPING_ROLES = ("unit", "cluster", "fixed-effect")
+
+
+def require_columns(df: pd.DataFrame, roles: dict[str, Sequence[str] | str | None],
+                    distinct: bool = False) -> None:
+    """Check that every named column exists; ``roles`` maps role -> column(s).
+
+    ``distinct``: a column may not play two roles (an outcome that is also the
+    treatment indicator, a control that is the subgroup...), except that unit,
+    cluster and fixed-effect columns may coincide with each other and with time.
+    """
+    seen: dict[str, str] = {}
     for role, cols in roles.items():
         for col in as_list(cols) if not isinstance(cols, str) else [cols]:
             if col not in df.columns:
                 raise UnknownColumn(col, df.columns, role)
+            if not distinct:
+                continue
+            other = seen.get(col)
+            if other is not None and other != role:
+                grouping = {other, role} - set(_GROUPING_ROLES)
+                if grouping and not grouping <= {"time"}:
+                    raise InvalidSpecification(
+                        f"column {col!r} is given two roles ({other} and {role})")
+            elif other == role and role not in _GROUPING_ROLES:
+                raise InvalidSpecification(f"column {col!r} is named twice as {role}")
+            seen.setdefault(col, role)
 
 
 def numeric(df: pd.DataFrame, col: str, role: str = "outcome") -> np.ndarray:

@@ -57,8 +57,13 @@ def _mean_if(p: Panel, mask: np.ndarray):
     return ybar, psi
 
 
-def cs_group_time(p: Panel, control: str = "never", base: str = "varying"):
-    """ATT(g, t) table and cluster influence matrix (G x K)."""
+def cs_group_time(p: Panel, control: str = "never", base: str = "varying",
+                  anticipation: int = 0):
+    """ATT(g, t) table and cluster influence matrix (G x K).
+
+    ``anticipation`` (waves, R ``did``'s argument): post-event effects and the
+    universal base compare with wave ``g - 1 - anticipation``, and not-yet
+    treated comparisons must stay untreated ``anticipation`` waves longer."""
     cohorts = np.unique(p.cohort[p.cohort >= 0])
     if control == "never" and not (p.cohort < 0).any():
         raise NoComparisonGroup(
@@ -69,13 +74,14 @@ def cs_group_time(p: Panel, control: str = "never", base: str = "varying"):
         in_g = p.cohort == g
         for t in range(T):
             post = t >= g
-            b = g - 1 if (post or base == "universal") else t - 1
+            b = g - 1 - anticipation if (post or base == "universal") else t - 1
             if b < 0 or (not post and t == b):
                 continue
             if control == "never":
                 comp = p.cohort < 0
             else:
-                comp = (p.cohort < 0) | ((p.cohort > max(t, b)) & (p.cohort != g))
+                comp = (p.cohort < 0) | ((p.cohort > max(t, b) + anticipation)
+                                         & (p.cohort != g))
             parts = [_mean_if(p, in_g & (p.tpos == t)), _mean_if(p, in_g & (p.tpos == b)),
                      _mean_if(p, comp & (p.tpos == t)), _mean_if(p, comp & (p.tpos == b))]
             if any(x is None for x in parts):
@@ -204,8 +210,11 @@ def _recode(x):
 
 
 def lincomb(beta: pd.Series, vcov: pd.DataFrame, weights: dict) -> tuple[float, float]:
-    names = [f"k{v}" for v in weights]
+    idx = beta.index.get_indexer([f"k{v}" for v in weights])
+    if (idx < 0).any():
+        raise KeyError("lincomb: a weighted term is not in the model")
     a = np.array(list(weights.values()), dtype=float)
-    est = float(a @ beta[names].to_numpy())
-    var = float(a @ vcov.loc[names, names].to_numpy() @ a)
+    est = float(a @ beta.to_numpy()[idx])
+    V = vcov.to_numpy()
+    var = float(a @ V[np.ix_(idx, idx)] @ a)
     return est, np.sqrt(max(var, 0.0))

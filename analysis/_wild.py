@@ -7,6 +7,12 @@ bootstrap outcome is ``y* = y~(b) + v_g * u~(b)`` with restricted residuals
 bootstrap t statistic is then a function of G-vectors and one G x G matrix, so
 999 draws cost no more than a few small matrix products, and the interval is
 found by inverting the test (bisection on ``b`` with the draws held fixed).
+Because the bootstrap scores are linear in ``b``, three B-vectors of sums of
+squares are formed once and each inversion step costs O(B): after one pass over
+the rows for the G-level sums, the cost does not grow with the number of rows.
+Without respondent-level controls that one pass is a few ``bincount`` calls:
+the design is first collapsed to weighted cluster x fixed-effect cell means
+(:func:`collapse_cells`), which leaves every score, and so every draw, unchanged.
 
 Fixed effects nested in the clusters are absorbed (the bootstrap leaves them
 intact); other fixed effects (e.g. waves when clustering by jurisdiction) enter
@@ -19,7 +25,8 @@ import itertools
 
 import numpy as np
 
-from ._ols import Design, cluster_sums, demean, nested_in
+from . import _prep
+from ._ols import Design, FixedEffect, cluster_sums, demean, nested_in
 from .errors import InvalidSpecification, TooFewClusters
 
 WEIGHT_TYPES = ("rademacher", "webb")
@@ -64,6 +71,34 @@ def _expand(design: Design) -> tuple[np.ndarray, tuple[str, ...], list]:
     return np.column_stack(cols), tuple(names), nested
 
 
+def collapse_cells(design: Design) -> Design:
+    """The same design on weighted cell means when every regressor is constant within
+    cluster x fixed-effect cells (no respondent-level controls): coefficients, cluster
+    scores and hence every bootstrap draw are identical (``u`` enters the scores only
+    through its weighted cell sums), and what follows costs cells, not rows."""
+    if not design.fe or design.cluster is None:
+        return design
+    parts = [(design.cluster, design.n_clusters)] + [(f.codes, f.n_levels) for f in design.fe]
+    key, n_cells = _prep.combine_codes(parts)
+    if n_cells * 2 > len(design.y):
+        return design
+    w = np.ones(len(design.y)) if design.weights is None else design.weights
+    W = np.bincount(key, weights=w, minlength=n_cells)
+    if np.any(W <= 0):
+        return design
+    X = design.X
+    Xc = np.column_stack([np.bincount(key, weights=w * X[:, j], minlength=n_cells) / W
+                          for j in range(X.shape[1])]) if X.shape[1] else X[:n_cells]
+    if X.shape[1] and not np.allclose(Xc[key], X, rtol=0, atol=1e-12):
+        return design
+    first = np.unique(key, return_index=True)[1]
+    yc = np.bincount(key, weights=w * design.y, minlength=n_cells) / W
+    fes = tuple(FixedEffect(f.name, f.codes[first], f.n_levels) for f in design.fe)
+    return Design(y=yc, X=Xc, names=design.names, fe=fes, weights=W,
+                  cluster=design.cluster[first], n_clusters=design.n_clusters,
+                  n_rows=design.n_obs)
+
+
 def wild_cluster_bootstrap(
     design: Design,
     term: str,
@@ -79,6 +114,7 @@ def wild_cluster_bootstrap(
     G = design.n_clusters
     if design.cluster is None or G < 2:
         raise TooFewClusters("the wild cluster bootstrap needs a cluster column with >= 2 clusters")
+    design = collapse_cells(design)
     X, names, nested = _expand(design)
     if term not in names:
         raise InvalidSpecification(f"term {term!r} is not in the model")
@@ -101,6 +137,8 @@ def wild_cluster_bootstrap(
         raise InvalidSpecification(f"term {term!r} is collinear with the other regressors")
     beta = float(xt @ y) / xx
     cl = design.cluster
+    if cl is None:  # collapse_cells keeps the clusters; this narrows the type
+        raise TooFewClusters("the wild cluster bootstrap needs a cluster column")
     A0 = cluster_sums(xt * u0, cl, G)
     Q = cluster_sums(xt * xt, cl, G)
     XtX_inv = np.linalg.pinv(X.T @ X)
@@ -113,13 +151,20 @@ def wild_cluster_bootstrap(
     resid_scores = A0 - beta * Q          # cluster scores at the unrestricted estimate
     se = float(np.sqrt(c * resid_scores @ resid_scores) / xx)
     V, enumerated = draws(G, n_boot, weight_type, seed)
+    # Everything a draw needs is linear in b: the bootstrap scores are E0 - b E1 and the
+    # numerators n0 - b n1, so each test inversion step costs O(B), not O(B G^2).
+    E0 = V * A0[None, :] - V @ M0.T
+    E1 = V * Q[None, :] - V @ M1.T
+    s00 = np.einsum("ij,ij->i", E0, E0)
+    s01 = np.einsum("ij,ij->i", E0, E1)
+    s11 = np.einsum("ij,ij->i", E1, E1)
+    n0, n1 = V @ A0, V @ Q
+    del E0, E1
 
     def pvalue(b: float) -> float:
-        a = A0 - b * Q
-        M = M0 - b * M1
-        num = V @ a / xx
-        e = V * a[None, :] - V @ M.T
-        se_star = np.sqrt(c * np.einsum("ij,ij->i", e, e)) / xx
+        num = (n0 - b * n1) / xx
+        ss = np.maximum(s00 - 2 * b * s01 + b * b * s11, 0.0)
+        se_star = np.sqrt(c * ss) / xx
         with np.errstate(divide="ignore", invalid="ignore"):
             t_star = num / se_star
         # An exact fit has se == 0: any b other than the estimate is then infinitely far.

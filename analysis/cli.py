@@ -3,6 +3,10 @@
 Bad input (unknown column, constant treatment, no comparison group, too few
 clusters, non-numeric outcome, unreadable file, bad option) prints one line
 ``error: ...`` to stderr and exits with code 2, never a traceback.
+
+Past 300 lines on purpose: the flags of every survey command are the stable
+contract, and reading them in one parser is how a reviewer checks that none
+was renamed.
 """
 
 from __future__ import annotations
@@ -10,10 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
+from . import cli_robust
 from .errors import AnalysisError
 
 CONTRACT_KEYS = ("estimate", "se", "ci_low", "ci_high", "p_value", "n_obs")
+# added by issue 12 (none renamed): which inference ran, with what and why
+INFERENCE_KEYS = ("inference", "inference_detail")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,6 +32,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _common(p: argparse.ArgumentParser, fmt: bool = True) -> None:
     p.add_argument("--data", required=True, help="CSV file, one row per response (or cell)")
+    p.add_argument("--exclude-flagged", action="store_true",
+                   help="leave out responses flagged for straight-lining or item non-response")
     if fmt:
         p.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -42,6 +52,14 @@ def _effect_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--n-boot", type=int, default=999)
     p.add_argument("--seed", type=int, default=0)
+    _inference_opt(p)
+
+
+def _inference_opt(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--inference", choices=("auto", "cluster", "wild", "ri", "bootstrap"),
+                   default="auto",
+                   help="auto: randomization inference when fewer than 5 jurisdictions are "
+                        "treated (or untreated), else the bootstrap/cluster default")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,13 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     for a in ("--outcome", "--unit", "--time", "--first-treated"):
         p.add_argument(a, required=True)
-    p.add_argument("--estimator", choices=("cs", "sa", "twfe"), default="cs")
+    p.add_argument("--estimator", choices=("cs", "sa", "twfe", "dr"), default="cs",
+                   help="dr: Callaway-Sant'Anna with --controls, doubly robust (moderndid)")
     p.add_argument("--control-group", choices=("never", "notyet"), default="never")
     p.add_argument("--base-period", choices=("varying", "universal"), default="varying")
     p.add_argument("--controls", default=None)
     p.add_argument("--cluster", default=None)
     p.add_argument("--weights", default=None)
     p.add_argument("--alpha", type=float, default=0.05)
+    _inference_opt(p)
+    p.add_argument("--n-boot", type=int, default=999, help="bootstrap draws or permutations")
+    p.add_argument("--seed", type=int, default=0)
+    cli_robust.add_event_study_options(p)
     p = sub.add_parser("prepost", help="before/after around one event in one jurisdiction")
     _common(p)
     p.add_argument("--outcome", required=True)
@@ -76,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", default=None, help="BEFORE,AFTER waves, e.g. 3,3")
     p.add_argument("--trend", action="store_true")
     p.add_argument("--weights", default=None)
+    p.add_argument("--se", choices=("auto", "hc1", "classical", "cluster"), default="auto",
+                   help="auto: wave-level inference (respondents in a wave share its shocks; "
+                        "fixed-b HAC so shocks may persist across waves)")
+    p.add_argument("--cluster", default=None, help="cluster column for --se cluster")
     p = sub.add_parser("ordinal", help="ordered logit/probit DiD for one Likert item")
     _common(p)
     for a in ("--outcome", "--treated", "--post"):
@@ -130,9 +157,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster", default=None)
     p.add_argument("--controls", default=None)
     p.add_argument("--expected-sign", type=int, choices=(-1, 1), default=None)
+    p.add_argument("--sesoi", type=float, default=None,
+                   help="pre-registered smallest effect size of interest (equivalence test, power)")
+    p.add_argument("--headline", choices=("did", "ddd", "event_study"), default=None,
+                   help="estimate the verdict rests on (default: CS with staggered timing)")
+    p.add_argument("--margins", default=None, help="rake to these margins (JSON or CSV) first")
+    p.add_argument("--rake-by", default=None, help="rake within this column (e.g. jurisdiction)")
     p.add_argument("--n-boot", type=int, default=999)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="FILE.html, .pdf, .tex or .json")
+    from . import cli_records
+
+    cli_records.add_parsers(sub)
+    cli_robust.add_parsers(sub)
     return parser
 
 
@@ -154,7 +191,6 @@ def run(args) -> int:
     from . import (
         ddd,
         did,
-        event_study,
         load,
         ordinal,
         power,
@@ -167,6 +203,13 @@ def run(args) -> int:
     )
 
     cmd = args.command
+    res: Any
+    from . import cli_records
+
+    if cmd in cli_records.COMMANDS:
+        return cli_records.run(args)
+    if cmd in cli_robust.COMMANDS:
+        return cli_robust.run(args)
     if cmd == "power":
         res = power(args.jurisdictions, args.waves, args.responses, icc=args.icc, sd=args.sd,
                     share_treated=args.share_treated, event_wave=args.event_wave,
@@ -174,24 +217,23 @@ def run(args) -> int:
                     power=args.power, deff=args.deff, effect=args.effect)
         _emit(res, args.format)
         return 0
-    df = load(args.data)
+    df = load(args.data, exclude_flagged=getattr(args, "exclude_flagged", False))
     if cmd in ("did", "ddd"):
         kw = {"unit": args.unit, "time": args.time, "controls": args.controls,
               "weights": args.weights, "cluster": args.cluster, "se": args.se,
-              "alpha": args.alpha, "n_boot": args.n_boot, "seed": args.seed}
+              "alpha": args.alpha, "n_boot": args.n_boot, "seed": args.seed,
+              "inference": args.inference}
         if cmd == "did":
             res = did(df, args.outcome, args.treated, args.post, **kw)
         else:
             res = ddd(df, args.outcome, args.treated, args.post, args.subgroup, **kw)
-        _emit(res, args.format, CONTRACT_KEYS)
+        _emit(res, args.format, CONTRACT_KEYS + INFERENCE_KEYS)
     elif cmd == "event-study":
-        res = event_study(df, args.outcome, args.unit, args.time, args.first_treated,
-                          estimator=args.estimator, control_group=args.control_group,
-                          base_period=args.base_period, controls=args.controls,
-                          weights=args.weights, cluster=args.cluster, alpha=args.alpha)
-        _emit(res, args.format, ("att", "periods", "pretrend_p"))
+        res = cli_robust.event_study_result(df, args)
+        cli_robust.emit(res, args.format, ("att", "periods", "pretrend_p", "inference",
+                                           "inference_detail"))
     elif cmd == "prepost":
-        window = None
+        window: Any = None
         if args.window:
             try:
                 window = tuple(int(x) for x in args.window.split(","))
@@ -201,12 +243,13 @@ def run(args) -> int:
         if args.unit and value is not None and args.unit in df and df[args.unit].dtype.kind in "iuf":
             value = type(df[args.unit].iloc[0].item())(float(value))
         res = prepost(df, args.outcome, args.time, args.event, unit=args.unit, unit_value=value,
-                      window=window, trend=args.trend, weights=args.weights)
-        _emit(res, args.format, CONTRACT_KEYS)
+                      window=window, trend=args.trend, weights=args.weights, se=args.se,
+                      cluster=args.cluster)
+        _emit(res, args.format, CONTRACT_KEYS + INFERENCE_KEYS)
     elif cmd == "ordinal":
         res = ordinal(df, args.outcome, args.treated, args.post, unit=args.unit, time=args.time,
                       cluster=args.cluster, distr=args.distr)
-        _emit(res, args.format, CONTRACT_KEYS)
+        _emit(res, args.format, CONTRACT_KEYS + INFERENCE_KEYS)
     elif cmd == "alpha":
         spec = {"items": args.items, "reverse": args.reverse, "low": args.low, "high": args.high}
         if args.min_items is not None:
@@ -234,9 +277,11 @@ def run(args) -> int:
                            unit=args.unit, time=args.time, first_treated=args.first_treated,
                            subgroup=args.subgroup, weights=args.weights, cluster=args.cluster,
                            controls=args.controls, expected_sign=args.expected_sign,
+                           sesoi=args.sesoi, headline=args.headline, rake_by=args.rake_by,
+                           margins=_read_margins(args.margins) if args.margins else None,
                            n_boot=args.n_boot, seed=args.seed)
-        path = report.render(rep, args.out)
-        print(f"{rep.verdict}: wrote {path}")
+        report.render(rep, args.out)
+        print(f"{rep.verdict}: wrote {args.out}")
     return 0
 
 

@@ -62,6 +62,7 @@ def did(
     n_boot: int = 999,
     boot_weights: str = "auto",
     seed: int | None = 0,
+    inference: str = "auto",
 ) -> EffectResult:
     """Difference-in-differences: 2x2 or two-way fixed effects.
 
@@ -98,6 +99,14 @@ def did(
         Wild bootstrap draws, weights (``auto`` = Webb below 12 clusters,
         Rademacher otherwise; Rademacher is enumerated when 2^G <= n_boot)
         and seed.
+    inference : {"auto", "cluster", "wild", "bootstrap", "ri"}
+        ``auto`` with ``se="auto"``: randomization inference (adoption dates
+        permuted across the ``unit`` jurisdictions, interval by inverting
+        the test of a constant effect) when fewer than 5 jurisdictions are
+        treated or untreated, else as ``se``.  ``cluster``/``wild``
+        (``bootstrap`` is an alias) override ``se``; ``ri`` forces
+        permutations (``n_boot`` of them unless all can be enumerated).
+        ``extras["inference"]`` records what ran and why.
 
     Returns
     -------
@@ -111,14 +120,15 @@ def did(
     """
     _linear.check_common(data, se, alpha, n_boot, boot_weights)
     _prep.require_columns(data, {"outcome": outcome, "treated": treated, "post": post,
-                                 "unit": unit, "time": time})
+                                 "unit": unit, "time": time, "control": _prep.as_list(controls),
+                                 "weights": weights, "cluster": cluster}, distinct=True)
     fixed = tuple((c,) for c in (unit, time) if c)
     if not fixed:
         _check_cells(data, [treated, post], ["treated", "post"])
     else:
         _check_cells(data, [treated], ["treated"])
         _prep.require_varies(_prep.binary(data[[post]].dropna(), post, "post"), post, "post")
-    terms = []
+    terms: list[tuple[str, ...]] = []
     if unit is None:
         terms.append((treated,))
     if time is None:
@@ -130,6 +140,7 @@ def did(
         controls=tuple(_prep.as_list(controls)), weights=weights,
         cluster=cluster or unit, se=se, alpha=alpha, n_boot=int(n_boot),
         boot_weights=boot_weights, seed=seed, group_cols=(treated, post),
+        inference=inference, ri_unit=unit, ri_time=time,
     )
     return _linear.run(spec, data)
 
@@ -151,6 +162,7 @@ def ddd(
     n_boot: int = 999,
     boot_weights: str = "auto",
     seed: int | None = 0,
+    inference: str = "auto",
 ) -> EffectResult:
     """Triple differences: subgroup x treated x post.
 
@@ -176,10 +188,12 @@ def ddd(
     """
     _linear.check_common(data, se, alpha, n_boot, boot_weights)
     _prep.require_columns(data, {"outcome": outcome, "treated": treated, "post": post,
-                                 "subgroup": subgroup, "unit": unit, "time": time})
+                                 "subgroup": subgroup, "unit": unit, "time": time,
+                                 "control": _prep.as_list(controls), "weights": weights,
+                                 "cluster": cluster}, distinct=True)
     if unit is None and time is None:
         _check_cells(data, [treated, post, subgroup], ["treated", "post", "subgroup"])
-        terms = ((treated,), (post,), (subgroup,), (treated, post), (treated, subgroup),
+        terms: tuple[tuple[str, ...], ...] = ((treated,), (post,), (subgroup,), (treated, post), (treated, subgroup),
                  (post, subgroup), (treated, post, subgroup))
         fixed: tuple = ()
     else:
@@ -197,5 +211,6 @@ def ddd(
         controls=tuple(_prep.as_list(controls)), weights=weights,
         cluster=cluster or unit, se=se, alpha=alpha, n_boot=int(n_boot),
         boot_weights=boot_weights, seed=seed, group_cols=(subgroup, treated, post),
+        inference=inference, ri_unit=unit, ri_time=time,
     )
     return _linear.run(spec, data)

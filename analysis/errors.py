@@ -11,6 +11,7 @@ __all__ = [
     "AnalysisError",
     "ConstantTreatment",
     "ConvergenceError",
+    "DuplicateUpload",
     "InvalidSpecification",
     "NoComparisonGroup",
     "NonNumericOutcome",
@@ -64,3 +65,7 @@ class InvalidSpecification(AnalysisError):
 
 class ConvergenceError(AnalysisError):
     """An iterative procedure (raking, fixed-effect absorption) did not converge."""
+
+
+class DuplicateUpload(AnalysisError):
+    """A records file (or the same incidents in another order) was imported before."""

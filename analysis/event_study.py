@@ -5,6 +5,9 @@ Staggered adoption is handled by a heterogeneity-robust estimator
 conventional dynamic two-way fixed-effects regression (``"twfe"``) is always
 estimated alongside for comparison, because with staggered timing and effects
 that change over time its leads and lags mix cohorts with negative weights.
+
+Past 300 lines on purpose: the three estimators share one panel preparation and
+one result type, and are compared against each other in every result.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import _prep
+from . import _es_inference, _prep
+from ._effect_sections import event_sections
 from ._linear import FEW_CLUSTERS
 from ._ols import Design, FixedEffect, fit, tidy_frame
 from ._staggered import (
@@ -29,6 +33,8 @@ from ._staggered import (
 )
 from .errors import ConstantTreatment, InvalidSpecification, TooFewClusters
 from .results import EffectResult
+from .sections import Section
+from .values import finite_or_none
 
 __all__ = ["EventStudyResult", "event_study"]
 
@@ -60,6 +66,10 @@ class EventStudyResult(EffectResult):
     def att(self) -> dict:
         r = self.row("ATT")
         return {k: float(r[k]) for k in ("estimate", "se", "ci_low", "ci_high", "p_value")}
+
+    def sections(self) -> list[Section]:
+        """Overall ATT, inference, pre-trend test, figure, by event time and cohort."""
+        return event_sections(self)
 
     def _agg(self, name: str, estimator: str | None = None) -> pd.DataFrame:
         t = self._tidy
@@ -95,19 +105,17 @@ class EventStudyResult(EffectResult):
 
     def to_dict(self) -> dict:
         out = super().to_dict()
-        out["att"] = {k: _num(v) for k, v in self.att.items() if k != "p_value"}
-        out["att"]["p_value"] = _num(self.att["p_value"])
+        out["att"] = {k: finite_or_none(v) for k, v in self.att.items() if k != "p_value"}
+        out["att"]["p_value"] = finite_or_none(self.att["p_value"])
         out["periods"] = [
-            {"rel_time": int(r.rel_time), **{k: _num(getattr(r, k)) for k in
+            {"rel_time": int(r.rel_time), **{k: finite_or_none(getattr(r, k)) for k in
                                               ("estimate", "se", "ci_low", "ci_high")}}
             for r in self.periods.itertuples()]
-        out["pretrend_p"] = _num(self.pretrend_p)
+        for d, r in zip(out["periods"], self.periods.itertuples(), strict=True):
+            d["band_low"] = finite_or_none(getattr(r, "band_low", None))
+            d["band_high"] = finite_or_none(getattr(r, "band_high", None))
+        out["pretrend_p"] = finite_or_none(self.pretrend_p)
         return out
-
-
-def _num(x):
-    x = float(x)
-    return x if np.isfinite(x) else None
 
 
 def event_study(
@@ -124,6 +132,10 @@ def event_study(
     weights: str | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
+    inference: str = "auto",
+    n_boot: int = 999,
+    seed: int | None = 0,
+    anticipation: int = 0,
 ) -> EventStudyResult:
     """Leads and lags relative to each unit's event, with a joint pre-trend test.
 
@@ -154,6 +166,20 @@ def event_study(
         Cluster column (default ``unit``).
     alpha : float
         1 - confidence level.
+    inference : {"auto", "cluster", "bootstrap", "wild", "ri"}
+        ``auto``: randomization inference (adoption dates permuted across
+        jurisdictions) when fewer than 5 jurisdictions are treated or
+        untreated, else the jurisdiction-level multiplier bootstrap (``wild``
+        is its alias); ``cluster``: analytic cluster-robust errors.  Only
+        ``cs`` has the bootstrap and permutations; ``sa``/``twfe`` use
+        ``cluster``.  ``extras["inference"]`` says what ran and why.
+    n_boot, seed : int
+        Bootstrap draws or permutations (all distinct assignments are
+        enumerated when there are at most ``n_boot + 1``) and their seed.
+    anticipation : int
+        Waves before the event in which an announced policy may already act
+        (Callaway-Sant'Anna only): the base wave becomes ``event - 1 -
+        anticipation`` and the pre-trend test leaves those waves out.
 
     Returns
     -------
@@ -172,14 +198,20 @@ def event_study(
         raise InvalidSpecification("base_period must be 'varying' or 'universal'")
     if not 0 < alpha < 1:
         raise InvalidSpecification(f"alpha must be in (0, 1), got {alpha}")
+    if int(n_boot) < 99:
+        raise InvalidSpecification(f"n_boot must be at least 99, got {n_boot}")
+    _es_inference.choose(inference, 1, 1, "cs")   # validates the name early
+    if anticipation < 0 or (anticipation and estimator != "cs"):
+        raise InvalidSpecification("anticipation must be >= 0 and needs estimator='cs'")
     ctrl = _prep.as_list(controls)
     if ctrl and estimator == "cs":
         raise InvalidSpecification(
             "controls are not supported with estimator='cs' (unconditional); use 'sa' or 'twfe'")
     cluster = cluster or unit
-    roles = {"outcome": outcome, "unit": unit, "time": time, "first-treated": first_treated,
+    roles: dict[str, Sequence[str] | str | None] = {
+             "outcome": outcome, "unit": unit, "time": time, "first-treated": first_treated,
              "control": ctrl, "weights": weights, "cluster": cluster}
-    _prep.require_columns(data, roles)
+    _prep.require_columns(data, roles, distinct=True)
     df = data[list(dict.fromkeys([outcome, unit, time, first_treated, *ctrl, cluster]
                                  + ([weights] if weights else [])))].copy()
     df[first_treated] = _prep.numeric(df, first_treated, "first-treated")
@@ -221,9 +253,12 @@ def event_study(
     else:
         X = None
         panel = _collapse(ucode, tpos, cohort, ccode, G, w, y, times)
-    rows, pre = [], None
+    rows, pre, cs_parts, dyn, uni_parts = [], None, None, None, None
     if estimator == "cs":
-        rows, pre = _cs_rows(panel, control_group, base_period, G)
+        rows, pre, cs_parts, dyn = _cs_rows(panel, control_group, base_period, G, anticipation)
+        if base_period == "varying":
+            # the figure and HonestDiD need one base for every event time (wave -1, as TWFE)
+            urows, _, uni_parts, dyn = _cs_rows(panel, control_group, "universal", G, anticipation)
     else:
         rows, pre = _reg_rows(panel, estimator, control_group, X, G)
     twfe_rows, twfe_pre = (_reg_rows(panel, "twfe", control_group, X, G)
@@ -231,10 +266,31 @@ def event_study(
     static = _twfe_static(panel, X)
     tidy = _assemble(rows + twfe_rows + [("twfe", "simple", "ATT", np.nan, np.nan, np.nan,
                                           *static)], G, alpha)
+    first_by_unit = pd.Series(cohort).groupby(ucode).first()
+    n_tr, n_co = int((first_by_unit >= 0).sum()), int((first_by_unit < 0).sum())
+    mode, reason = _es_inference.choose(inference, n_tr, n_co, estimator)
+    if cs_parts is not None:
+        table, psi, aggs = cs_parts
+        tidy, new_pre, info, more = _es_inference.apply(
+            tidy, panel, table, psi, aggs, mode, reason, alpha=alpha, n_boot=n_boot, seed=seed,
+            control=control_group, n_units=len(first_by_unit))
+        pre = new_pre or pre
+        notes += more
+        if uni_parts is not None:
+            tidy = pd.concat([tidy, _universal_rows(urows, uni_parts, panel, mode, reason, G, alpha,
+                                                    n_boot, seed, control_group,
+                                                    len(first_by_unit))], ignore_index=True)
+    else:
+        tidy["band_low"] = np.nan
+        tidy["band_high"] = np.nan
+        info = {"method": mode, "reason": reason, "n_clusters": G,
+                "n_jurisdictions": len(first_by_unit)}
     spec = {"outcome": outcome, "unit": unit, "time": time, "first_treated": first_treated,
             "estimator": estimator, "control_group": control_group, "base_period": base_period,
             "controls": ctrl, "weights": weights, "cluster": cluster, "alpha": alpha,
-            "n_clusters": G, "times": times.tolist()}
+            "n_clusters": G, "times": times.tolist(), "inference": inference,
+            "n_boot": int(n_boot), "seed": seed,
+            "anticipation": anticipation}
     n_by = (pd.DataFrame({"cohort": np.where(cohort >= 0, times[np.maximum(cohort, 0)], 0),
                           "n": 1, "weight": w})
             .groupby("cohort").agg(n=("n", "sum"), weight=("weight", "sum"),
@@ -245,9 +301,42 @@ def event_study(
     return EventStudyResult(
         kind="event_study", term="ATT", _tidy=tidy, spec=spec, n_obs=len(df),
         n_by_group=n_by, fingerprint=_prep.fingerprint(df),
-        inference=f"{label[estimator]}; cluster-robust by {cluster} ({G} clusters), t({G - 1})",
-        notes=tuple(notes), extras={"pretrend": pre, "twfe_pretrend": twfe_pre or pre},
+        inference=f"{label[estimator]}; {_describe(info, cluster, G)}",
+        notes=tuple(notes), extras={"pretrend": pre, "twfe_pretrend": twfe_pre or pre,
+                                    "inference": info, **({"dynamic_vcov": dyn} if dyn else {})},
     )
+
+
+def _universal_rows(urows, parts, panel, mode, reason, G, alpha, n_boot, seed, control,
+                    n_units) -> pd.DataFrame:
+    """Event-time effects against wave -1 for the figure, with the same inference as the rest.
+
+    Post-event effects equal the varying-base ones; the pre-event ones differ,
+    so the whole universal-base fit goes through the same permutations or
+    bootstrap draws (same seed) rather than borrowing analytic errors.
+    """
+    table, psi, aggs = parts
+    tidy, _pre, _info, _notes = _es_inference.apply(
+        _assemble(urows, G, alpha), panel, table, psi, aggs, mode, reason, alpha=alpha,
+        n_boot=n_boot, seed=seed, control=control, n_units=n_units)
+    out = tidy[tidy["aggregation"] == "dynamic"].copy()
+    out["aggregation"] = "dynamic_universal"
+    return out
+
+
+def _describe(info: dict, cluster: str, G: int) -> str:
+    """One sentence on the inference that ran, from what ran."""
+    m = info["method"]
+    if m == "ri":
+        how = (f"randomization inference: {info['n_draws']} "
+               f"{'(all) ' if info.get('enumerated') else 'random '}permutations of adoption "
+               f"dates across {info['n_jurisdictions']} jurisdictions")
+    elif m == "bootstrap":
+        how = (f"jurisdiction-level multiplier bootstrap by {cluster} ({G} clusters, "
+               f"{info['n_draws']} draws), uniform bands over event times")
+    else:
+        how = f"cluster-robust by {cluster} ({G} clusters), t({G - 1})"
+    return f"{how} ({info['reason']})"
 
 
 def _collapse(ucode, tpos, cohort, ccode, G, w, y, times) -> Panel:
@@ -260,26 +349,32 @@ def _collapse(ucode, tpos, cohort, ccode, G, w, y, times) -> Panel:
     return Panel(ucode[first], tpos[first], cohort[first], ccode[first], G, W, S, n, times)
 
 
-def _cs_rows(p: Panel, control: str, base: str, G: int):
-    table, psi = cs_group_time(p, control, base)
+def _cs_rows(p: Panel, control: str, base: str, G: int, anticipation: int = 0):
+    table, psi = cs_group_time(p, control, base, anticipation)
     rows = []
     for k, r in table.iterrows():
         se = np.sqrt(cluster_var(psi[:, k], G)[0, 0])
         rows.append(("cs", "group_time", f"g={p.times[r.g]},t={p.times[r.t]}",
                      int(r.t - r.g), p.times[r.g], p.times[r.t], r.estimate, se))
     aggs = cs_aggregate(p, table, psi)
-    pre_theta, pre_psi = [], []
+    pre_theta, pre_psi, dyn_rel, dyn_psi = [], [], [], []
     for agg, term, rel, coh, est, infl in aggs:
         se = float(np.sqrt(cluster_var(infl, G)[0, 0]))
         rows.append(("cs", agg, term, rel, coh, np.nan, est, se))
-        if agg == "dynamic" and rel < 0:
+        if agg == "dynamic" and rel < -anticipation:
             pre_theta.append(est)
             pre_psi.append(infl)
+        if agg == "dynamic":
+            dyn_rel.append(int(rel))
+            dyn_psi.append(infl)
     if pre_theta:
         pre = hotelling(np.array(pre_theta), cluster_var(np.column_stack(pre_psi), G), G)
     else:
         pre = hotelling(np.array([]), np.zeros((0, 0)), G)
-    return rows, pre
+    # event-time covariance for HonestDiD (analysis.honest); base wave for the universal base
+    dyn = {"rel_time": dyn_rel, "base": -1 - anticipation, "base_period": base,
+           "vcov": cluster_var(np.column_stack(dyn_psi), G).tolist()} if dyn_rel else None
+    return rows, pre, (table, psi, aggs), dyn
 
 
 def _reg_rows(p: Panel, kind: str, control: str, X, G: int):
@@ -332,10 +427,13 @@ def _twfe_static(p: Panel, X) -> tuple[float, float]:
     tcode = pd.factorize(p.tpos, sort=True)[0]
     fes = (FixedEffect("unit", ucode.astype(np.int64), int(ucode.max()) + 1),
            FixedEffect("time", tcode.astype(np.int64), int(tcode.max()) + 1))
-    design = Design(y=p.ybar, X=np.column_stack(cols), names=("D",) + ("c",) * (len(cols) - 1),
+    names = ("D",) + (() if X is None else tuple(f"c{i}" for i in range(X.shape[1])))
+    design = Design(y=p.ybar, X=np.column_stack(cols), names=names,
                     fe=fes, weights=p.W, cluster=p.cluster, n_clusters=p.n_clusters,
                     n_rows=int(p.n.sum()))
     res = fit(design, "cluster")
+    if "D" not in res.names:  # absorbed by the fixed effects (e.g. one respondent per unit)
+        return float("nan"), float("nan")
     i = res.names.index("D")
     return float(res.beta[i]), float(np.sqrt(res.vcov[i, i]))
 

@@ -19,7 +19,10 @@ import pandas as pd
 from . import _prep
 from .errors import AnalysisError, InvalidSpecification
 
-__all__ = ["cell_means", "load"]
+__all__ = ["FLAG_COLUMNS", "cell_means", "load"]
+
+# The data-quality flags of a row-level export (computed at submission, ``surveys/studies/quality.py``).
+FLAG_COLUMNS = ("flag_straightlining", "flag_nonresponse")
 
 
 def load(
@@ -27,6 +30,7 @@ def load(
     *,
     columns: Sequence[str] | None = None,
     first_treated: str | None = None,
+    exclude_flagged: bool = False,
 ) -> pd.DataFrame:
     """Read a survey export (CSV path or DataFrame) into a tidy DataFrame.
 
@@ -38,6 +42,9 @@ def load(
         Columns that must be present (and are kept, in this order).
     first_treated : str, optional
         Column of first treated wave to normalise: missing or empty -> 0.
+    exclude_flagged : bool, default False
+        Leave out responses carrying a data-quality flag (``FLAG_COLUMNS`` of a row-level
+        export: straight-lining, item non-response; 1 = flagged).
 
     Returns
     -------
@@ -71,6 +78,12 @@ def load(
                 lambda v: isinstance(v, str) or pd.isna(v)).all():
             s = df[c].str.strip()
             df[c] = s.where(s != "")
+    if exclude_flagged:
+        _prep.require_columns(df, {"data-quality flag": list(FLAG_COLUMNS)})
+        flagged = np.zeros(len(df), dtype=bool)
+        for c in FLAG_COLUMNS:
+            flagged |= np.nan_to_num(_prep.numeric(df, c, "data-quality flag"), nan=0.0) > 0
+        df = df.loc[~flagged].reset_index(drop=True)
     if columns is not None:
         cols = _prep.as_list(columns)
         _prep.require_columns(df, {"required": cols})

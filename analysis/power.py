@@ -27,6 +27,7 @@ from scipy import stats
 
 from .errors import InvalidSpecification
 from .results import _Rendered
+from .sections import Section
 
 __all__ = ["PowerResult", "power"]
 
@@ -71,6 +72,11 @@ class PowerResult(_Rendered):
     @property
     def se(self) -> float:
         return float(self._tidy["se"].iloc[0])
+
+    def sections(self) -> list[Section]:
+        """The design and its detectable effect, and notes."""
+        out = [Section("Design and detectable effect", "kv", list(self.tidy.iloc[0].to_dict().items()))]
+        return out + ([Section("Notes", "list", list(self.notes))] if self.notes else [])
 
     def power_at(self, effect: float) -> float:
         """Power to detect ``effect`` (two-sided) with this design."""

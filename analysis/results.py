@@ -2,18 +2,24 @@
 
 Accessors (``estimate``, ``se``, ``ci``, ``p_value``...) read the tidy table;
 ``tidy`` hands out a copy, so a result cannot be changed after the fact.
-Rendering lives in :mod:`analysis.report`: ``summary()``, ``to_html()``,
-``to_json()`` and ``_repr_html_`` only delegate to it.
+Each result builds its own report sections (``sections()``); ``summary()``,
+``to_html()``, ``to_json()`` and ``_repr_html_`` lay them out with
+:mod:`analysis.sections`, and :func:`analysis.report.render` turns them into
+bytes of any format.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
 import pandas as pd
+
+from ._effect_sections import effect_sections
+from .sections import Section, html_document, latex_document, text_document
+from .values import clean_json, json_value
 
 TIDY_COLUMNS = ["term", "estimate", "se", "statistic", "p_value", "ci_low", "ci_high"]
 
@@ -26,33 +32,54 @@ def _freeze(obj):
     return obj
 
 
+KIND_LABEL = {
+    "did": "Difference-in-differences", "ddd": "Triple differences",
+    "prepost": "Before/after (one jurisdiction)", "event_study": "Event study",
+    "ordinal": "Ordered-response difference-in-differences", "scales": "Scale reliability",
+    "weights": "Raking weights", "power": "Power and minimum detectable effect",
+    "report": "Policy and trust report",
+    "count_did": "Police reports, difference-in-differences (Poisson)",
+    "count_ddd": "Police reports, triple differences (Poisson)",
+    "count_event_study": "Police reports, event study (Poisson)",
+}
+
+
 class _Rendered:
-    """Delegation of rendering to :mod:`analysis.report`."""
+    """What every result can say about itself: its title and sections, and their documents.
+
+    A result builds its own sections (:mod:`analysis.sections`); ``summary()``,
+    ``to_html()``, ``to_latex()`` and ``to_json()`` lay them out (as
+    ``analysis.report.render`` does, without it: no result imports the renderer).
+    """
+
+    def sections(self) -> list[Section]:
+        raise NotImplementedError(f"{type(self).__name__} builds no sections")
+
+    @property
+    def report_title(self) -> str:
+        title = getattr(self, "title", None)
+        if isinstance(title, str):
+            return title
+        kind = getattr(self, "kind", "")
+        label = KIND_LABEL.get(kind, kind)
+        spec = getattr(self, "spec", {}) or {}
+        outcome = spec.get("outcome") if hasattr(spec, "get") else None
+        return f"{label}: {outcome}" if outcome else label
 
     def summary(self) -> str:
-        from . import report
+        return text_document(self.report_title, self.sections())
 
-        return report.to_text(self)
-
-    def to_html(self, **kw) -> str:
-        from . import report
-
-        return report.to_html(self, **kw)
+    def to_html(self, fragment: bool = False) -> str:
+        return html_document(self.report_title, self.sections(), fragment=fragment)
 
     def to_latex(self) -> str:
-        from . import report
-
-        return report.to_latex(self)
+        return latex_document(self.report_title, self.sections())
 
     def to_json(self) -> str:
-        from . import report
-
-        return report.to_json(self)
+        return json.dumps(clean_json(self.to_dict()), indent=2, allow_nan=False, default=str)  # type: ignore[attr-defined]
 
     def _repr_html_(self) -> str:
-        from . import report
-
-        return report.to_html(self, fragment=True)
+        return self.to_html(fragment=True)
 
     def __str__(self) -> str:
         return self.summary()
@@ -106,6 +133,10 @@ class EffectResult(_Rendered):
         """Coefficient table (a copy): term, estimate, se, statistic, p_value, ci."""
         return self._tidy.copy()
 
+    def sections(self) -> list[Section]:
+        """Specification, estimates, checks and notes (:mod:`analysis._effect_sections`)."""
+        return effect_sections(self)
+
     def row(self, term: str | None = None) -> pd.Series:
         t = self._tidy
         hit = t.loc[t["term"] == (term or self.term)]
@@ -153,6 +184,7 @@ class EffectResult(_Rendered):
             "notes": list(self.notes),
             "fingerprint": self.fingerprint,
             "extras": _plain(self.extras),
+            "inference_detail": _plain(self.extras.get("inference") or {}),
         }
 
     def __repr__(self) -> str:
@@ -168,15 +200,11 @@ def _plain(obj):
         return [_plain(v) for v in obj]
     if isinstance(obj, pd.DataFrame):
         return _records(obj)
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
+    return json_value(obj)
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
     if df is None or len(df) == 0:
         return []
-    return [{str(k): _plain(v) if not pd.isna(v) else None for k, v in rec.items()}
+    return [{str(k): _plain(v) for k, v in rec.items()}
             for rec in df.to_dict(orient="records")]

@@ -27,6 +27,7 @@ import pandas as pd
 from . import _prep
 from .errors import InvalidSpecification
 from .results import _Rendered
+from .sections import Section, table
 
 __all__ = ["ScaleResult", "cronbach_alpha", "mcdonald_omega", "scales"]
 
@@ -90,6 +91,12 @@ class ScaleResult(_Rendered):
     def items(self) -> pd.DataFrame:
         """scale, item, reversed, n, mean, sd, item_rest_r, alpha_if_deleted."""
         return self._items.copy()
+
+    def sections(self) -> list[Section]:
+        """Reliability per scale, item statistics, notes."""
+        out = [Section("Reliability", "table", table(self.tidy)),
+               Section("Items", "table", table(self.items))]
+        return out + ([Section("Notes", "list", list(self.notes))] if self.notes else [])
 
     def alpha(self, scale: str) -> float:
         return float(self._tidy.set_index("scale").loc[scale, "alpha"])

@@ -25,6 +25,18 @@ For respondent ``i`` in jurisdiction ``j`` and wave ``t`` each latent outcome
 ``df.attrs["truth"]`` records the true effects: per group, the difference
 between them (what a triple difference estimates), and the average effect over
 treated post-event respondents (what a difference-in-differences estimates).
+
+Police records
+--------------
+:func:`simulate_records` draws monthly counts of police reports for the same
+places (``J01``...) and events, by victim group and offence category, where
+*reporting* and *crime* move separately: the demo's side-by-side view and the
+count estimators' tests (:mod:`analysis.counts`) rest on it.
+
+Past 300 lines on purpose: the parameters, the validation of each and the
+generators that use them read best together (the demo and the tests share
+them), and this is the one home of every synthetic ground truth, so survey and
+records share places, adoption dates and seeds.
 """
 
 from __future__ import annotations
@@ -34,7 +46,8 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import pandas as pd
 
-__all__ = ["SimulationParams", "default_first_treated", "likert_from_latent", "simulate"]
+__all__ = ["RecordsParams", "SimulationParams", "default_first_treated", "likert_from_latent",
+           "periods_from_waves", "simulate", "simulate_records", "simulate_victimization"]
 
 OUTCOMES = ("trust", "willingness", "fear")
 # Sign with which the policy effect enters each outcome.
@@ -86,6 +99,12 @@ class SimulationParams:
         (0 = parallel trends); it stops at the event.
     seed : int
         Seed of the random generator; equal parameters give equal data.
+    shock_rho : float
+        Autocorrelation of the jurisdiction x wave shocks ``c_jt`` over waves
+        (AR(1) with the same stationary variance; 0 = independent, the
+        default, which leaves every earlier data set unchanged).  A local
+        shock that persists is what one-jurisdiction before/after
+        comparisons cannot tell from the policy.
     """
 
     n_jurisdictions: int = 8
@@ -104,6 +123,7 @@ class SimulationParams:
     noise_sd: float = 0.9
     pre_trend: float = 0.0
     seed: int = 2017
+    shock_rho: float = 0.0
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -124,7 +144,7 @@ def _validate(p: SimulationParams) -> None:
     need(p.seed >= 0, f"seed must be non-negative, got {p.seed}")
     numeric = ("responses_per_cell", "immigrant_share", "baseline_trust", "baseline_willingness",
                "baseline_fear", "effect_immigrant", "effect_nonimmigrant", "jurisdiction_sd",
-               "wave_sd", "icc", "noise_sd", "pre_trend")
+               "wave_sd", "icc", "noise_sd", "pre_trend", "shock_rho")
     for name in numeric:
         value = getattr(p, name)
         need(isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
@@ -132,6 +152,7 @@ def _validate(p: SimulationParams) -> None:
     need(p.responses_per_cell > 0, f"responses_per_cell must be positive, got {p.responses_per_cell}")
     need(0 < p.immigrant_share < 1, f"immigrant_share must be in (0, 1), got {p.immigrant_share}")
     need(0 <= p.icc < 1, f"icc must be in [0, 1), got {p.icc}")
+    need(-1 < p.shock_rho < 1, f"shock_rho must be in (-1, 1), got {p.shock_rho}")
     for name in ("jurisdiction_sd", "wave_sd", "noise_sd"):
         need(getattr(p, name) >= 0, f"{name} must be non-negative, got {getattr(p, name)}")
     if p.first_treated is not None:
@@ -212,6 +233,11 @@ def simulate(params: SimulationParams | None = None, **overrides) -> pd.DataFram
     b = rng.normal(0.0, p.wave_sd, size=(T, 1)) * np.array([1.0, 0.8, -0.6])
     cell_sd = p.noise_sd * np.sqrt(p.icc / (1.0 - p.icc))
     c = (rng.standard_normal((J * T, 3)) @ chol.T) * cell_sd
+    if p.shock_rho:
+        c = c.reshape(J, T, 3)
+        for k in range(1, T):   # AR(1) over waves, stationary variance cell_sd**2
+            c[:, k] = p.shock_rho * c[:, k - 1] + np.sqrt(1 - p.shock_rho ** 2) * c[:, k]
+        c = c.reshape(J * T, 3)
     share_j = np.clip(p.immigrant_share + rng.normal(0.0, _SHARE_SD, size=J), 0.03, 0.97)
 
     # Respondents.
@@ -320,3 +346,247 @@ def likert_from_latent(
     if reverse:
         scaled = low + high - scaled
     return np.clip(np.rint(scaled), low, high).astype(np.int64)
+
+
+# ---------------------------------------------------------------- police records
+# Mean monthly reports per place of average size, by category (orders of magnitude of
+# the open data of a US city of about 300,000 people).
+_RECORD_RATES = {"domestic_violence": 90.0, "sexual_assault": 15.0, "assault": 135.0,
+                 "homicide": 2.4, "motor_vehicle_theft": 105.0}
+
+
+@dataclass(frozen=True)
+class RecordsParams:
+    """Parameters of simulated police records (counts of reports).
+
+    For place ``j``, month ``t``, victim group ``g`` and category ``c``, true
+    crime is ``size_j * rate_c * share_jg * exp(period_t + u_jt + v_jtg)``;
+    reports are true crime times the reporting rate, and after the event
+    (``D_jt = 1``) crime against group ``g`` changes by ``exp(crime_effect_g)``
+    in every category while reporting of sensitive categories changes by
+    ``exp(reporting_effect_g)``.  Counts are Poisson around that mean times a
+    Gamma(``dispersion``) cell shock (negative binomial); a share of reports
+    records no victim group.
+
+    Attributes
+    ----------
+    n_places, n_periods : int
+        Places (named ``J01``... as in :func:`simulate`, or ``places``) and months.
+    places : tuple of str, optional
+        Names of the places (e.g. the demo's jurisdiction codes), one per place.
+    first_treated : tuple of int or None
+        Month (1-based) of each place's event, 0 = never; ``None`` gives
+        :func:`default_first_treated`.  :func:`periods_from_waves` converts
+        survey waves.
+    start : str
+        First month, ``YYYY-MM``; periods are labelled ``YYYY-MM``.
+    focus_share : float
+        Mean share of victims in the focus group (``hispanic``).
+    unknown_share : float
+        Share of reports with no victim group recorded.
+    reporting_effect, reporting_effect_others : float
+        Log change in reporting of sensitive categories (domestic violence,
+        sexual assault, assault) by focus-group and by other victims.
+    crime_effect_focus, crime_effect_others : float
+        Log change in true crime against each group, in every category.
+    place_sd, period_sd, shock_sd, group_shock_sd, shock_rho : float
+        Spread of place sizes (log), month effects, place-month shocks (AR(1)
+        with coefficient ``shock_rho`` within a place) and place-month-group
+        shocks.
+    dispersion : float
+        Gamma shape of the cell shock (larger = closer to Poisson; 0 = Poisson).
+    seed : int
+    """
+
+    n_places: int = 8
+    n_periods: int = 27
+    first_treated: tuple[int, ...] | None = None
+    start: str = "2016-01"
+    focus_share: float = 0.35
+    unknown_share: float = 0.08
+    reporting_effect: float = -0.25
+    reporting_effect_others: float = 0.0
+    crime_effect_focus: float = 0.0
+    crime_effect_others: float = 0.0
+    place_sd: float = 0.5
+    period_sd: float = 0.05
+    shock_sd: float = 0.05
+    group_shock_sd: float = 0.05
+    shock_rho: float = 0.5
+    dispersion: float = 50.0
+    seed: int = 2017
+    places: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        def need(ok: bool, message: str) -> None:
+            if not ok:
+                raise ValueError(f"RecordsParams: {message}")
+
+        if self.places is not None:
+            need(len(self.places) == self.n_places and len(set(self.places)) == self.n_places,
+                 f"places needs {self.n_places} distinct names")
+
+        for name in ("n_places", "n_periods", "seed"):
+            v = getattr(self, name)
+            need(bool(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0),
+                 f"{name} must be a non-negative integer, got {v!r}")
+        need(self.n_places >= 2 and self.n_periods >= 2, "need at least 2 places and 2 periods")
+        for name in ("focus_share", "unknown_share", "reporting_effect", "reporting_effect_others",
+                     "crime_effect_focus", "crime_effect_others", "place_sd", "period_sd",
+                     "shock_sd", "group_shock_sd", "shock_rho", "dispersion"):
+            v = getattr(self, name)
+            need(isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+                 and np.isfinite(v), f"{name} must be a finite number, got {v!r}")
+        need(0 < self.focus_share < 1, "focus_share must be in (0, 1)")
+        need(0 <= self.unknown_share < 1, "unknown_share must be in [0, 1)")
+        need(-1 < self.shock_rho < 1, "shock_rho must be in (-1, 1)")
+        need(self.dispersion >= 0, "dispersion must be >= 0 (0 = Poisson)")
+        ok = (isinstance(self.start, str) and len(self.start) == 7 and self.start[4] == "-"
+              and self.start[:4].isdigit() and self.start[5:].isdigit()
+              and 1 <= int(self.start[5:]) <= 12)
+        need(ok, f"start must be a month YYYY-MM, got {self.start!r}")
+        if self.first_treated is not None:
+            ft = tuple(self.first_treated)
+            need(len(ft) == self.n_places, f"first_treated needs {self.n_places} entries")
+            need(all(isinstance(v, (int, np.integer)) and 0 <= v <= self.n_periods for v in ft),
+                 f"first_treated entries must be 0 (never) or a month in 1..{self.n_periods}")
+
+
+def periods_from_waves(first_treated_waves, periods_per_wave: int = 3) -> tuple[int, ...]:
+    """First treated month of each place from its first treated survey wave (0 = never).
+
+    Wave ``w`` covers months ``periods_per_wave * (w - 1) + 1`` onwards, so the
+    records switch on with the first month of the survey's first post wave.
+    """
+    return tuple(periods_per_wave * (int(w) - 1) + 1 if int(w) > 0 else 0
+                 for w in first_treated_waves)
+
+
+def simulate_records(params: RecordsParams | None = None, **overrides) -> pd.DataFrame:
+    """Simulate monthly counts of police reports with known reporting and crime effects.
+
+    Returns
+    -------
+    DataFrame
+        One row per place x month x victim group (``hispanic``, ``other``,
+        ``unknown``) x category, the importer's columns ``place``, ``period``
+        (``YYYY-MM``), ``group``, ``category``, ``count``, plus the design
+        columns of :func:`analysis.counts.attach_events`.  ``attrs["truth"]``
+        holds the true log effects: ``ddd`` (what :func:`analysis.count_ddd`
+        estimates: the focus group's extra change in reporting),
+        ``did_focus_sensitive`` and ``did_focus_benchmark`` (what
+        :func:`analysis.count_did` estimates on those reports), and the
+        parameters.
+    """
+    from .counts import attach_events
+    from .offences import FOCUS_GROUP, SENSITIVE, UNKNOWN_GROUP
+
+    p = params if params is not None else RecordsParams()
+    if overrides:
+        unknown = sorted(set(overrides) - set(asdict(p)))
+        if unknown:
+            raise ValueError(f"simulate_records: unknown parameter(s) {', '.join(unknown)}")
+        for key in ("first_treated", "places"):
+            if overrides.get(key) is not None:
+                overrides[key] = tuple(overrides[key])
+        p = replace(p, **overrides)
+    J, T = p.n_places, p.n_periods
+    names = np.array(list(p.places) if p.places is not None else
+                     [f"J{k + 1:0{max(2, len(str(J)))}d}" for k in range(J)], dtype=object)
+    first = np.asarray(p.first_treated if p.first_treated is not None
+                       else default_first_treated(J, T, p.seed), dtype=np.int64)
+    rng = np.random.default_rng([p.seed, 7])
+    cats = list(_RECORD_RATES)
+    months = pd.period_range(pd.Period(p.start, freq="M"), periods=T, freq="M").astype(str)
+    size = np.exp(rng.normal(0.0, p.place_sd, J))
+    share = np.clip(p.focus_share + rng.normal(0.0, _SHARE_SD, J), 0.05, 0.95)
+    period = rng.normal(0.0, p.period_sd, T)
+    u = np.empty((J, T))
+    u[:, 0] = rng.normal(0.0, p.shock_sd, J)
+    innov = p.shock_sd * np.sqrt(1 - p.shock_rho**2)
+    for t in range(1, T):
+        u[:, t] = p.shock_rho * u[:, t - 1] + rng.normal(0.0, innov, J)
+    v = rng.normal(0.0, p.group_shock_sd, (J, T, 2))
+    t_idx = np.arange(1, T + 1)
+    D = ((first[:, None] > 0) & (t_idx[None, :] >= first[:, None])).astype(float)   # (J, T)
+    sens = np.array([c in SENSITIVE for c in cats], dtype=float)                   # (C,)
+    rate = np.array([_RECORD_RATES[c] for c in cats])
+    group_share = np.stack([share, 1 - share], axis=1)                              # (J, 2)
+    crime = np.array([p.crime_effect_focus, p.crime_effect_others])
+    report = np.array([p.reporting_effect, p.reporting_effect_others])
+    log_mu = (np.log(size)[:, None, None, None] + np.log(rate)[None, None, None, :]
+              + np.log(group_share)[:, None, :, None] + (period[None, :] + u)[:, :, None, None]
+              + v[:, :, :, None]
+              + D[:, :, None, None] * (crime[None, None, :, None]
+                                       + report[None, None, :, None] * sens[None, None, None, :]))
+    mu = np.exp(log_mu)                                                             # (J,T,2,C)
+    mu = np.concatenate([mu * (1 - p.unknown_share),
+                         mu.sum(axis=2, keepdims=True) * p.unknown_share], axis=2)  # (J,T,3,C)
+    if p.dispersion > 0:
+        mu = mu * rng.gamma(p.dispersion, 1.0 / p.dispersion, mu.shape)
+    y = rng.poisson(mu)
+    groups = np.array([FOCUS_GROUP, "other", UNKNOWN_GROUP], dtype=object)
+    jj, tt, gg, cc = (a.ravel() for a in np.indices(y.shape))
+    counts = pd.DataFrame({"place": names[jj], "period": np.asarray(months, dtype=object)[tt],
+                           "group": groups[gg], "category": np.array(cats, dtype=object)[cc],
+                           "count": y.ravel().astype(np.int64)})
+    events = {names[k]: months[first[k] - 1] for k in range(J) if first[k] > 0}
+    out = attach_events(counts, events)
+    out.attrs["truth"] = {
+        "ddd": float(p.reporting_effect - p.reporting_effect_others),
+        "did_focus_sensitive": float(p.reporting_effect + p.crime_effect_focus),
+        "did_focus_benchmark": float(p.crime_effect_focus),
+        "did_others_sensitive": float(p.reporting_effect_others + p.crime_effect_others),
+        "reporting_effect": float(p.reporting_effect),
+        "crime_effect_focus": float(p.crime_effect_focus),
+        "first_treated": {str(names[k]): (months[first[k] - 1] if first[k] > 0 else None)
+                          for k in range(J)},
+    }
+    out.attrs["params"] = {**asdict(p), "first_treated": [int(x) for x in first],
+                           "places": [str(x) for x in names]}
+    return out
+
+
+# ---------------------------------------------------------------- victimization answers
+# Probability that a respondent's household experienced each incident type in the
+# reference period (about six months), and the share of such incidents reported to the
+# police, in the ranges the National Crime Victimization Survey finds.
+VICTIMIZATION = {"assault": (0.040, 0.45), "domestic_violence": (0.025, 0.50),
+                 "sexual_assault": (0.008, 0.25), "burglary": (0.030, 0.50),
+                 "motor_vehicle_theft": (0.012, 0.80)}
+
+
+def simulate_victimization(survey: pd.DataFrame, *, effect_immigrant: float = -0.15,
+                           effect_nonimmigrant: float = 0.0, rate_scale: float = 1.0,
+                           seed: int = 2017) -> pd.DataFrame:
+    """Add victimization and reporting answers to a :func:`simulate` data set.
+
+    For each incident type ``k`` adds ``victim_k`` (0/1, the household
+    experienced it in the reference period) and ``reported_k`` (0/1 if a
+    victim, missing otherwise).  After the event (``post``) the probability
+    of reporting moves by ``effect_immigrant`` (points on the 0-1 scale) for
+    immigrant respondents and by ``effect_nonimmigrant`` for the others;
+    victimization itself does not move.  ``rate_scale`` multiplies every
+    victimization probability.  ``attrs["truth"]`` gains the reporting effects
+    (``reporting_immigrant``, ``reporting_nonimmigrant``, ``reporting_difference``).
+    """
+    if not 0 < rate_scale <= 10:
+        raise ValueError("simulate_victimization: rate_scale must be in (0, 10]")
+    rng = np.random.default_rng([seed, 11])
+    out = survey.copy()
+    n = len(out)
+    imm = out["immigrant"].to_numpy() == 1
+    post = out["post"].to_numpy() == 1
+    shift = np.where(imm, effect_immigrant, effect_nonimmigrant) * post
+    for k, (p_victim, p_report) in VICTIMIZATION.items():
+        victim = rng.random(n) < min(1.0, p_victim * rate_scale)
+        p = np.clip(p_report - 0.05 * imm + shift, 0.02, 0.98)
+        reported = (rng.random(n) < p).astype(float)
+        out[f"victim_{k}"] = victim.astype(np.int8)
+        out[f"reported_{k}"] = np.where(victim, reported, np.nan)
+    out.attrs = {**survey.attrs, "truth": {
+        **survey.attrs.get("truth", {}), "reporting_immigrant": float(effect_immigrant),
+        "reporting_nonimmigrant": float(effect_nonimmigrant),
+        "reporting_difference": float(effect_immigrant - effect_nonimmigrant),
+        "incident_types": list(VICTIMIZATION)}}
+    return out

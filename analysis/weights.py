@@ -26,6 +26,7 @@ import pandas as pd
 from . import _prep
 from .errors import InvalidSpecification, NotEnoughResponses, UnknownColumn
 from .results import _records, _Rendered
+from .sections import Section, table
 
 __all__ = ["WeightsResult", "kish_deff", "rake"]
 
@@ -75,6 +76,15 @@ class WeightsResult(_Rendered):
     @property
     def converged(self) -> bool:
         return bool(self._tidy["converged"].all())
+
+    def sections(self) -> list[Section]:
+        """Design effect and convergence, per-group raking, target against achieved shares."""
+        kv = [("Respondents", self.n_obs), ("Kish design effect", self.deff),
+              ("Effective sample size", self.n_obs / self.deff), ("Converged", self.converged),
+              ("Trim (x mean)", self.spec.get("trim")), ("Data fingerprint", self.fingerprint)]
+        out = [Section("Weights", "kv", kv), Section("Groups", "table", table(self.tidy)),
+               Section("Margins", "table", table(self.margins))]
+        return out + ([Section("Notes", "list", list(self.notes))] if self.notes else [])
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "groups": _records(self._tidy),
@@ -166,7 +176,7 @@ def rake(
     frame = data[margin_cols]
     frame.attrs = {}  # pandas deep-copies attrs on every slice; raking needs none
     base = (np.ones(len(data)) if base_weights is None
-            else _prep.weights_array(data, base_weights))
+            else np.asarray(_prep.weights_array(data, base_weights)))
     w_out = np.full(len(data), np.nan)
     rows, margin_rows, notes = [], [], []
     for gi, g in enumerate(groups):

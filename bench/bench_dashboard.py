@@ -58,12 +58,12 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q))
 
 
-def seed_study(app, n_responses: int) -> tuple[str, str]:  # noqa: ANN001
+def seed_study(app, n_responses: int) -> tuple[str, str]:
     """Organisation, viewer, survey with waves, jurisdictions and events; returns (slug, email)."""
     from surveys.extensions import db
-    from surveys.instrument_store import store_instrument
     from surveys.instruments import DEFAULT_INSTRUMENT_PATH
     from surveys.models import Jurisdiction, Organisation, PolicyEvent, Researcher, Survey, Wave
+    from surveys.studies.instrument_store import store_instrument
 
     with app.app_context():
         instrument, _ = store_instrument(DEFAULT_INSTRUMENT_PATH)
@@ -107,7 +107,7 @@ def _first_treated() -> tuple[int, ...]:
     return tuple(int(w) for w in waves)
 
 
-def _columns(frame, wave_ids: dict, place_ids: dict, start: date) -> dict:  # noqa: ANN001
+def _columns(frame, wave_ids: dict, place_ids: dict, start: date) -> dict:
     rng = np.random.default_rng(3)
     waves = frame["wave"].to_numpy()
     offsets = rng.integers(0, 90, size=len(frame))
@@ -122,7 +122,7 @@ def _columns(frame, wave_ids: dict, place_ids: dict, start: date) -> dict:  # no
     }
 
 
-def _bulk_insert(db, survey_id: int, frame, wave_ids: dict, place_ids: dict, start: date) -> int:  # noqa: ANN001
+def _bulk_insert(db, survey_id: int, frame, wave_ids: dict, place_ids: dict, start: date) -> int:
     cols = _columns(frame, wave_ids, place_ids, start)
     n = len(frame)
     raw = db.engine.raw_connection()
@@ -162,7 +162,7 @@ def _bulk_insert(db, survey_id: int, frame, wave_ids: dict, place_ids: dict, sta
     return n
 
 
-def login(client, email: str) -> None:  # noqa: ANN001
+def login(client, email: str) -> None:
     from flask import g
 
     page = client.get("/research/login").get_data(as_text=True)
@@ -172,16 +172,16 @@ def login(client, email: str) -> None:  # noqa: ANN001
     g.pop("csrf_token", None) if g else None
 
 
-def timed(call) -> float:  # noqa: ANN001
+def timed(call) -> float:
     started = time.perf_counter()
     call()
     return (time.perf_counter() - started) * 1000
 
 
-def measure(app, slug: str, email: str, requests: int) -> dict[str, float]:  # noqa: ANN001
-    from surveys.aggregates import invalidate
+def measure(app, slug: str, email: str, requests: int) -> dict[str, float]:
     from surveys.extensions import db
     from surveys.models import Response, Survey
+    from surveys.publication.aggregates import invalidate
 
     client = app.test_client()
     login(client, email)

@@ -15,8 +15,11 @@ real state from the server, re-sealed with a fresh one-time token per request,
 see ``tests/load/client.py``). The server checks the signature and the CSRF
 token, validates the page and every answer against the instrument, computes
 the scale scores, checks and counts the rate limit (Redis, as a multi-worker
-deployment must), and stores the response, its 15 answer rows and the token in
-one transaction, then redirects to the thank-you page. Every body is used once.
+deployment must), and stores the token, and the response with its answers sealed
+in ``response_buffer``, in one transaction, then redirects to the thank-you page;
+every k-th submission (k = the survey's minimum cell size, 10) also writes the
+buffered batch out to the response tables (issue 11). Every body is used once.
+"Stored" counts written-out and buffered responses.
 
 Targets (issue 6): app >= 60% of the reference throughput; p99 < 100 ms at 50
 clients. A last run per backend uses 4 clients (as many as workers) to show
@@ -46,7 +49,7 @@ from tests.load.harness import REDIS_URL, gunicorn_server, prepare_survey, redis
 HIGH_LIMIT = "100000000 per hour; 100000000 per day"
 
 
-def make_bodies(server, survey, path: Path, count: int) -> str:  # noqa: ANN001
+def make_bodies(server, survey, path: Path, count: int) -> str:
     """Write ``count`` final-page bodies (fresh one-time tokens) to ``path``; returns the session cookie header."""
     with requests.Session() as session:
         session.trust_env = False
@@ -64,12 +67,14 @@ def make_bodies(server, survey, path: Path, count: int) -> str:  # noqa: ANN001
 
 
 def stored_responses(url: str) -> int:
-    from surveys.models import Response
+    """Responses in the database: written out, plus those waiting (sealed) in the buffer."""
+    from surveys.models import Response, ResponseBuffer
 
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(Response)).scalar_one()
+            return sum(conn.execute(select(func.count()).select_from(model)).scalar_one()
+                       for model in (Response, ResponseBuffer))
     finally:
         engine.dispose()
 
@@ -122,7 +127,8 @@ def bench_backend(backend: str, args: argparse.Namespace, work: Path) -> dict:
                                 connections=args.light_connections)
             print(f"{backend} at {args.light_connections} clients: app {light['rps']} req/s p50 {light['p50_ms']} ms "
                   f"p99 {light['p99_ms']} ms; reference {light_ref['rps']} req/s p50 {light_ref['p50_ms']} ms "
-                  f"p99 {light_ref['p99_ms']} ms", flush=True)
+                  f"p99 {light_ref['p99_ms']} ms; ratio {light['rps'] / (light_ref['rps'] or float('nan')):.0%}; "
+                  f"load {light['loadavg_before']}->{light_ref['loadavg_after']}", flush=True)
         return {"backend": backend, "runs": runs, "light": {"connections": args.light_connections,
                                                             "app": light, "reference": light_ref},
                 "ratio_mean": round(statistics.mean(r["ratio"] for r in runs), 3),

@@ -24,12 +24,12 @@ metadata = MetaData()
 table = Table(DDL_TABLE, metadata, Column("id", String(36), primary_key=True), Column("body", Text, nullable=False))
 
 
-def make_engine(url: str):  # noqa: ANN201
+def make_engine(url: str):
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         # The same SQLite settings the product uses (surveys/database.py): WAL, a busy wait, BEGIN IMMEDIATE.
         @event.listens_for(engine, "connect")
-        def _connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+        def _connect(dbapi_connection, _record) -> None:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA busy_timeout = 30000")
@@ -38,7 +38,7 @@ def make_engine(url: str):  # noqa: ANN201
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _begin(connection) -> None:  # noqa: ANN001
+        def _begin(connection) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
@@ -55,11 +55,11 @@ def create_reference_app(url: str) -> Flask:
     engine = make_engine(url)
 
     @app.get("/healthz")
-    def healthz():  # noqa: ANN202
+    def healthz():
         return {"status": "ok"}
 
     @app.post("/submit")
-    def submit():  # noqa: ANN202
+    def submit():
         body = json.dumps(request.form.to_dict(flat=False))
         with engine.begin() as conn:
             conn.execute(table.insert(), {"id": str(uuid.uuid4()), "body": body})

@@ -4,7 +4,9 @@ Responses come from ``analysis.simulate`` (a generator with known true
 effects), so the dashboard shows effects the analysis should recover:
 immigrant respondents' trust and willingness to report fall after a
 jurisdiction signs a 287(g) agreement or ends a sanctuary policy; others'
-barely move. Item-level answers are drawn around each respondent's latent
+barely move. Synthetic police records for the same places and events
+(``demo_records``) show a fall in Hispanic victims' reports of
+reporting-sensitive crimes, for the stated-vs-actual view. Item-level answers are drawn around each respondent's latent
 scale scores, then stored through the same row builders as real submissions,
 so stored scale scores are computed exactly as for a real respondent.
 """
@@ -19,15 +21,17 @@ from typing import Any
 import numpy as np
 from sqlalchemy import insert, select
 
-from analysis.simulate import SimulationParams, likert_from_latent, simulate
+from analysis.simulate import SimulationParams, likert_from_latent, simulate, simulate_victimization
 
-from .accounts import find_researcher, get_or_create_organisation
-from .audit import record
+from .accounts.audit import record
+from .accounts.service import find_researcher, get_or_create_organisation
+from .demo_records import add_demo_records
 from .extensions import db
-from .instrument_store import parsed_instrument, store_instrument
-from .instruments import DEFAULT_INSTRUMENT_PATH
+from .instruments import CORE_SCALES, DEFAULT_INSTRUMENT_PATH
 from .models import Answer, Jurisdiction, PolicyEvent, Researcher, Response, Role, Survey, Wave
-from .submission import answer_rows, response_row
+from .publication.releases import NothingToRelease, publish_release
+from .studies.instrument_store import parsed_instrument, store_instrument
+from .studies.submission import answer_rows, response_row
 
 DEMO_ORGANISATION = "Demo Civic Research Team"
 DEMO_SLUG = "civic-trust-demo"
@@ -98,7 +102,7 @@ def _create_study(organisation_id: int, instrument_id: int, n_waves: int, today:
                 PolicyEvent(
                     event_date=opens - timedelta(days=10),
                     kind=kind,
-                    direction=-1,
+                    entanglement="more",  # every demo event (287(g) signed, sanctuary ended) adds entanglement
                     description=description + " (fictional)",
                 )
             )
@@ -123,7 +127,7 @@ def synthetic_answers(instrument: Any, frame: Any, rng: np.random.Generator) -> 
     n = len(frame)
     columns: dict[str, np.ndarray] = {}
     item_scale: dict[str, str] = {}
-    for scale_id in ("trust", "willingness", "fear", "involvement"):
+    for scale_id in CORE_SCALES:
         scale = instrument.scales.get(scale_id)
         for item in scale.items if scale else ():
             item_scale.setdefault(item, scale_id)
@@ -138,6 +142,8 @@ def synthetic_answers(instrument: Any, frame: Any, rng: np.random.Generator) -> 
             columns[question.id] = np.where(rng.random(n) < 0.03, -1, values)
         elif question.id in demographic:
             columns[question.id] = frame[demographic[question.id]].to_numpy(dtype=int)
+        elif question.id in frame.columns:  # victimization: victim_k 0/1, reported_k 0/1 (missing: not a victim)
+            columns[question.id] = frame[question.id].fillna(-1).to_numpy(dtype=int)
         elif question.type in ("single", "likert", "scale") and codes:
             columns[question.id] = rng.choice(codes, size=n)
     records: list[dict[str, Any]] = []
@@ -172,7 +178,7 @@ def _write_responses(instrument: Any, survey: Survey, n_responses: int, seed: in
         first_treated=_first_treated(n_waves),
         seed=seed,
     )
-    frame = simulate(params)
+    frame = simulate_victimization(simulate(params), seed=seed)
     rng = np.random.default_rng(seed + 1)
     all_answers = synthetic_answers(instrument, frame, rng)
     response_rows: list[dict[str, Any]] = []
@@ -203,12 +209,19 @@ def load_demo(n_responses: int = 6000, seed: int = 2017, today: date | None = No
     instrument_row, _ = store_instrument(DEFAULT_INSTRUMENT_PATH)
     instrument = parsed_instrument(instrument_row)
     organisation = get_or_create_organisation(DEMO_ORGANISATION)
-    survey = db.session.scalar(select(Survey).where(Survey.slug == DEMO_SLUG))
-    created = survey is None
+    existing = db.session.scalar(select(Survey).where(Survey.slug == DEMO_SLUG))
+    created = existing is None
     added = 0
-    if created:
+    if existing is None:
         survey = _create_study(organisation.id, instrument_row.id, n_waves=10, today=today)
         added = _write_responses(instrument, survey, n_responses, seed, today)
+        add_demo_records(survey, seed, today)
+        try:  # the closed waves are released, so the dashboard shows them at once
+            publish_release(survey, None, kind="wave_closed", today=today)
+        except NothingToRelease:
+            pass
+    else:
+        survey = existing
     password = random_password()
     researcher = find_researcher(DEMO_EMAIL)
     if researcher is None:

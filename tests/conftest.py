@@ -10,16 +10,45 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import create_engine, delete, make_url, text
 
 from surveys import create_app
 from surveys.config import TestConfig, normalise_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Test folders (and files) that never touch a database. They carry the ``database_free`` marker;
+# with CTS_SKIP_DATABASE_FREE=1 (set by .ci/run for its PostgreSQL pass only) they are deselected,
+# so CI runs them once. Run by hand, the suite runs everything.
+DATABASE_FREE = ("tests/analysis", "tests/instruments", "tests/test_architecture.py")
+DATABASE_FIXTURES = {"database_url", "empty_database_url"}
+
+
+def _database_free(item: pytest.Item) -> bool:
+    relative = Path(item.path).resolve().relative_to(ROOT).as_posix()
+    return any(relative == place or relative.startswith(place + "/") for place in DATABASE_FREE)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip_free = os.environ.get("CTS_SKIP_DATABASE_FREE") == "1"
+    kept, dropped = [], []
+    for item in items:
+        if not _database_free(item):
+            kept.append(item)
+            continue
+        used = DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if used:
+            raise pytest.UsageError(f"{item.nodeid} is in a database-free folder but uses {sorted(used)}")
+        item.add_marker(pytest.mark.database_free)
+        (dropped if skip_free else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _admin_url(url: str) -> str:
@@ -90,7 +119,7 @@ def database_url(empty_database_url, tmp_path_factory: pytest.TempPathFactory) -
     return url
 
 
-def empty_all_tables(app) -> None:  # noqa: ANN001
+def empty_all_tables(app) -> None:
     from surveys.extensions import db
 
     with app.app_context():
@@ -109,16 +138,37 @@ def app(database_url: str) -> Iterator:
 
 
 @pytest.fixture
-def client(app):  # noqa: ANN001, ANN201
+def client(app):
     return app.test_client()
 
 
 @pytest.fixture
-def runner(app):  # noqa: ANN001, ANN201
+def runner(app):
     return app.test_cli_runner()
 
 
 @pytest.fixture
-def app_ctx(app):  # noqa: ANN001, ANN201
+def app_ctx(app):
     with app.app_context():
         yield app
+
+
+@pytest.fixture
+def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
+    """Build apps on the session database with config overrides; tables are emptied afterwards."""
+    built: list[Flask] = []
+
+    def make(**overrides: object) -> Flask:
+        application = create_app(config_for(database_url, **overrides))
+        built.append(application)
+        return application
+
+    yield make
+    from surveys.extensions import db
+
+    for application in built[1:]:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    if built:
+        empty_all_tables(built[0])

@@ -59,7 +59,11 @@ def make_survey(
     today: date | None = None,
     **kw: Any,
 ) -> Survey:
-    """A survey whose last wave is open ``today`` and earlier waves are closed."""
+    """A survey whose last wave is open ``today`` and earlier waves are closed.
+
+    Its ``min_answered_share`` is 0 unless given: most tests submit a few answers (or none) to test
+    something else; the data-quality tests (``tests/studies/test_quality.py``) set it.
+    """
     today = today or date.today()
     n = next(_counter)
     survey = Survey(
@@ -67,6 +71,7 @@ def make_survey(
         instrument=instrument or make_instrument(),
         slug=kw.pop("slug", f"survey-{n}"),
         title=kw.pop("title", f"Survey {n}"),
+        min_answered_share=kw.pop("min_answered_share", 0.0),
         **kw,
     )
     db.session.add(survey)
@@ -81,6 +86,7 @@ def make_survey(
 
 
 def make_policy_event(jurisdiction: Jurisdiction, event_date: date, direction: int = -1) -> PolicyEvent:
+    """An event; ``direction`` -1 = more entanglement (the model derives ``entanglement``)."""
     event = PolicyEvent(jurisdiction=jurisdiction, event_date=event_date, kind="287g_signed", direction=direction)
     db.session.add(event)
     db.session.flush()

@@ -10,7 +10,7 @@ from surveys.models import AuditLog, Researcher
 from .factories import STRONG_PASSWORD
 
 
-@pytest.mark.parametrize("command", ["create-researcher", "load-instrument", "demo", "db"])
+@pytest.mark.parametrize("command", ["create-researcher", "load-instrument", "demo", "db", "grant-microdata"])
 def test_every_command_has_help(runner, command):
     result = runner.invoke(args=[command, "--help"])
     assert result.exit_code == 0
@@ -83,3 +83,26 @@ def test_demo_rejects_bad_arguments(runner):
     result = runner.invoke(args=["demo", "--seed", "abc"])
     assert result.exit_code == 2
     assert "'abc' is not a valid integer" in result.output
+
+
+def test_grant_microdata(runner, app):
+    from tests.factories import make_researcher, make_survey
+
+    with app.app_context():
+        admin = make_researcher(role="admin")
+        analyst = make_researcher(role="analyst", organisation=admin.organisation)
+        viewer = make_researcher(role="viewer", organisation=admin.organisation)
+        survey = make_survey(organisation=admin.organisation)
+        db.session.commit()
+        emails, slug = (admin.email, analyst.email, viewer.email), survey.slug
+    base = ["grant-microdata", "--admin", emails[0], "--survey", slug, "--purpose", "Replicate the 2026 report"]
+    result = runner.invoke(args=[*base, "--analyst", emails[1], "--days", "30"])
+    assert result.exit_code == 0, result.output
+    assert "may download restricted microdata" in result.output
+    refused = runner.invoke(args=[*base, "--analyst", emails[2]])
+    assert refused.exit_code == 2 and "analyst or admin" in refused.output
+    unknown = runner.invoke(args=[*base, "--analyst", "nobody@example.org"])
+    assert unknown.exit_code == 2 and "no such analyst" in unknown.output
+    with app.app_context():
+        audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "microdata.grant"))
+        assert audit.parameters["purpose"] == "Replicate the 2026 report"

@@ -17,7 +17,7 @@ from .conftest import config_for
 from .factories import make_survey
 
 
-def _is_sqlite(app) -> bool:  # noqa: ANN001
+def _is_sqlite(app) -> bool:
     return app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
 
 
@@ -41,7 +41,7 @@ def test_write_transaction_rolls_back_everything_on_error(app_ctx):
     assert db.session.scalar(select(func.count()).select_from(Response)) == 0
 
 
-def _writer(url: str, row: dict, count: int, queue) -> None:  # noqa: ANN001
+def _writer(url: str, row: dict, count: int, queue) -> None:
     app = create_app(config_for(url))
     stored = 0
     with app.app_context():

@@ -116,3 +116,15 @@ def test_load_instrument_refuses_changed_content_under_same_version(runner, app,
     result = runner.invoke(args=["load-instrument", str(changed)])
     assert result.exit_code == 1
     assert "new version number" in result.output
+
+
+def test_demo_link_uses_the_port_that_will_be_served(runner, app, monkeypatch):
+    """``flask run --port 8080`` (FLASK_RUN_PORT) or a host's PORT: the printed link says that port."""
+    monkeypatch.delenv("FLASK_RUN_PORT", raising=False)
+    monkeypatch.setenv("PORT", "8123")
+    result = runner.invoke(args=["demo", "--responses", "300"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^Survey: http://127\.0\.0\.1:8123/s/[a-z0-9-]+$", result.output, re.M)
+    monkeypatch.setenv("FLASK_RUN_PORT", "9001")
+    result = runner.invoke(args=["demo", "--responses", "300"])
+    assert re.search(r"^Survey: http://127\.0\.0\.1:9001/s/", result.output, re.M)

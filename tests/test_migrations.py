@@ -12,7 +12,7 @@ from surveys.extensions import db
 from .conftest import config_for
 
 
-def _pending_diff(app) -> list:  # noqa: ANN001
+def _pending_diff(app) -> list:
     with app.app_context(), db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
         return compare_metadata(context, db.metadata)

@@ -62,7 +62,7 @@ def test_policy_event_direction_is_a_sign(app_ctx):
     db.session.rollback()
 
 
-def _store_raw_response(survey, **extra):  # noqa: ANN001, ANN202
+def _store_raw_response(survey, **extra):
     wave, jurisdiction = survey.waves[-1], survey.jurisdictions[0]
     response_id = uuid.uuid4()
     db.session.execute(insert(Response), [{

@@ -4,10 +4,29 @@
   "use strict";
   var CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["sendDataToCloud"] };
 
+  // Break a chart title into lines of about `width` characters (plotly.js never wraps a title itself).
+  function wrap(title, width) {
+    var lines = [], line = "";
+    title.split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > width) { lines.push(line); line = word; } else { line = line ? line + " " + word : word; }
+    });
+    if (line) { lines.push(line); }
+    return lines.join("<br>");
+  }
+
   function draw(targetId, figure) {
     var target = document.getElementById(targetId);
     if (!target || !window.Plotly) { return; }
-    window.Plotly.newPlot(target, figure.data, figure.layout, CONFIG);
+    var layout = figure.layout;
+    // On a phone the titles would run off the screen: wrap them and make room above the plot.
+    if (target.clientWidth < 600 && layout.title && layout.title.text) {
+      var chars = Math.max(20, Math.floor(target.clientWidth / 9));
+      layout.title.text = wrap(layout.title.text, chars);
+      var lines = layout.title.text.split("<br>").length;
+      layout.title.font = { size: 14 };
+      layout.margin = Object.assign({}, layout.margin, { t: 30 + 18 * lines, l: 40, r: 10 });
+    }
+    window.Plotly.newPlot(target, figure.data, layout, CONFIG);
   }
 
   function text(tag, content, className) {
@@ -40,7 +59,15 @@
     var summary = document.getElementById("estimates-summary");
     status.textContent = payload.message || "";
     summary.textContent = "";
-    if (payload.effects && payload.effects.length) { summary.appendChild(estimateTable(payload.effects)); }
+    if (payload.effects && payload.effects.length) {
+      var scroll = document.createElement("div");  // a wide table scrolls by itself, not the whole page
+      scroll.className = "table-scroll";
+      scroll.tabIndex = 0;  // scrollable with the keyboard
+      scroll.setAttribute("role", "region");
+      scroll.setAttribute("aria-label", "Estimates table (scrolls sideways)");
+      scroll.appendChild(estimateTable(payload.effects));
+      summary.appendChild(scroll);
+    }
     (payload.verdicts || []).forEach(function (v) { summary.appendChild(text("p", v, "verdict")); });
     if (payload.figures) {
       if (payload.figures.effects) { draw("figure-effects", payload.figures.effects); }

@@ -1,6 +1,6 @@
-"""JSON API under ``/api/v1/``: aggregates and exports for researchers (token-authenticated)."""
-from flask import Blueprint
+"""JSON API under ``/api/v1/``: surveys, aggregates, estimates and exports for researchers
+(bearer tokens, checked by ``surveys.accounts.access``), and its OpenAPI description."""
+from . import openapi, parameters, routes
+from .blueprint import bp
 
-bp = Blueprint("api", __name__)
-
-from . import data_routes, openapi_routes, routes  # noqa: E402,F401  (routes register themselves on bp)
+__all__ = ["bp", "openapi", "parameters", "routes"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from os import PathLike
 from pathlib import Path
+from typing import cast
 
 from .build import build
 from .checks import semantic_problems
@@ -23,10 +24,14 @@ from .schema_check import SCHEMA_PATH, schema_problems
 from .yaml_lines import load_with_lines
 
 DEFAULT_INSTRUMENT_PATH = Path(__file__).with_name("civic-trust-core.yaml")
+# The scales stored in their own columns of every response (``Response.trust`` ...), published
+# in every aggregate and named alike in exports and codebooks; an instrument's other scales are
+# kept in ``Response.scores``. The one table of these names: everything else imports it.
+CORE_SCALES: tuple[str, ...] = ("trust", "willingness", "fear", "involvement")
 MAX_SOURCE_CHARS = 2_000_000
 
 __all__ = [
-    "DEFAULT_INSTRUMENT_PATH", "SCHEMA_PATH", "Block", "Condition", "Instrument", "InstrumentError",
+    "CORE_SCALES", "DEFAULT_INSTRUMENT_PATH", "SCHEMA_PATH", "Block", "Condition", "Instrument", "InstrumentError",
     "Language", "Option", "Problem", "Question", "Scale", "load_instrument", "parse_instrument",
 ]
 
@@ -45,7 +50,7 @@ def parse_instrument(text: str, source_name: str = "<instrument>") -> Instrument
     problems += semantic_problems(data, where)
     if problems:
         raise InstrumentError(source_name, problems)
-    return build(data, text, source_name)
+    return build(cast(dict, data), text, source_name)
 
 
 def load_instrument(path: str | PathLike) -> Instrument:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Question
@@ -38,7 +38,12 @@ def _bad_characters(text: str) -> bool:
     )
 
 
-def problem(question: Question, value: object) -> tuple[str, dict] | None:
+def _within(question: Question, value: Any) -> bool:
+    """Inside the question's range (scale and number items always have one)."""
+    return question.low is not None and question.high is not None and question.low <= value <= question.high
+
+
+def problem(question: Question, value: Any) -> tuple[str, dict] | None:
     """What is wrong with a non-blank answer to ``question``: (message kind, params) or None."""
     kind = question.type
     if kind == "multiple":
@@ -54,27 +59,27 @@ def problem(question: Question, value: object) -> tuple[str, dict] | None:
     if kind in ("single", "likert", "grid"):
         return None if _whole(value) and value in question.codes else ("choice", {})
     if kind == "scale":
-        ok = _whole(value) and question.low <= value <= question.high
+        ok = _whole(value) and _within(question, value)
         return None if ok else ("scale", {"low": question.low, "high": question.high})
     if kind == "number":
         ok = _whole(value) or (isinstance(value, float) and math.isfinite(value))
-        ok = ok and question.low <= value <= question.high
+        ok = ok and _within(question, value)
         return None if ok else ("number", {"low": question.low, "high": question.high})
     # text
     if not isinstance(value, str):
         return "text", {}
     if _bad_characters(value):
         return "characters", {}
-    if len(value) > question.max_length:
+    if question.max_length is not None and len(value) > question.max_length:
         return "too_long", {"max": question.max_length, "length": len(value)}
     return None
 
 
-def valid_value(question: Question, value: object) -> bool:
+def valid_value(question: Question, value: Any) -> bool:
     return not is_blank(value) and problem(question, value) is None
 
 
-def numeric(question: Question, value: object) -> float | None:
+def numeric(question: Question, value: Any) -> float | None:
     """The answer as a number for scoring: None when blank, invalid or a 'missing' option."""
     if question.type not in ("likert", "grid", "scale", "number") or not valid_value(question, value):
         return None
@@ -83,7 +88,7 @@ def numeric(question: Question, value: object) -> float | None:
     return float(value)
 
 
-def chosen(question: Question, value: object) -> set[int]:
+def chosen(question: Question, value: Any) -> set[int]:
     """The codes a valid answer picked (one for single choice, several for multiple)."""
     if not valid_value(question, value):
         return set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import cast
 
 from .checks import SCALE_DEFAULT
 from .model import Block, Condition, Instrument, Language, Option, Question, Scale
@@ -40,6 +41,7 @@ def _question(raw: dict, block_id: str, option_sets: dict, languages: list[str])
         "required": bool(raw.get("required", False)), "reverse": bool(raw.get("reverse", False)),
         "show_if": _condition(raw.get("show_if")), "source": raw["source"], "block_id": block_id,
         "help": dict(raw["help"]) if "help" in raw else None,
+        "quasi_identifier": bool(raw.get("quasi_identifier", False)),
     }
     if kind in ("single", "likert", "grid", "multiple"):
         options = option_sets[raw["options"]] if isinstance(raw["options"], str) else _options(raw["options"])
@@ -88,13 +90,16 @@ def build(data: dict, source_text: str, source_name: str) -> Instrument:
         first = by_id[raw["items"][0]]
         scales[name] = Scale(
             id=name, label=dict(raw["label"]), items=tuple(raw["items"]), min_items=raw["min_items"],
-            low=first.low, high=first.high, reverse=tuple(i for i in raw["items"] if by_id[i].reverse),
+            low=cast("int | float", first.low), high=cast("int | float", first.high),  # scale items have a range
+            reverse=tuple(i for i in raw["items"] if by_id[i].reverse),
+            higher_means=raw.get("higher_means"),
         )
     return Instrument(
         id=data["id"], version=data["version"], title=dict(data["title"]), languages=languages,
         default_language=data["default_language"],
         texts={key: dict(value) for key, value in data["texts"].items()},
-        blocks=blocks, scales=scales, flags={name: _condition(raw) for name, raw in data["flags"].items()},
+        blocks=blocks, scales=scales,
+        flags={name: cast(Condition, _condition(raw)) for name, raw in data["flags"].items()},
         option_sets=option_sets, description=data.get("description", ""), source_text=source_text,
         sha256=hashlib.sha256(source_text.encode("utf-8")).hexdigest(), source_name=source_name,
         _questions=questions, _by_id=by_id,

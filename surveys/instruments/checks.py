@@ -2,6 +2,9 @@
 
 They run even when the schema found problems, so that one load reports everything; each
 check therefore looks before it leaps and passes over parts the schema already rejected.
+
+Past 300 lines on purpose: every check beyond the schema lives on one ``Checker``, so a
+new rule goes next to the rules it interacts with (ids, options, conditions, scales).
 """
 
 from __future__ import annotations
@@ -82,7 +85,7 @@ class Checker:
 
     # --- languages and translations -------------------------------------------------
     def check_languages(self) -> None:
-        seen: set[str] = set()
+        seen: set[object] = set()
         for i, lang in enumerate(_list(self.data.get("languages"))):
             code = _dict(lang).get("code")
             if isinstance(code, str) and code in seen:
@@ -106,7 +109,7 @@ class Checker:
 
     # --- options ----------------------------------------------------------------------
     def options_ok(self, path: tuple, options: object) -> None:
-        seen: set[int] = set()
+        seen: set[int | None] = set()
         for i, option in enumerate(_list(options)):
             option = _dict(option)
             self.translated(path + (i, "label"), option.get("label"))
@@ -260,7 +263,8 @@ class Checker:
             if code is None:
                 continue
             exists = (
-                code in target.codes if target.codes else (target.low is not None and target.low <= code <= target.high)
+                code in target.codes if target.codes
+                else (target.low is not None and target.high is not None and target.low <= code <= target.high)
             )
             if not exists:
                 known = sorted(target.codes) if target.codes else f"{target.low}..{target.high}"
@@ -274,7 +278,7 @@ class Checker:
 
     def _all_ids(self) -> set[str]:
         """Every item id in the document, also the ones that come later than the current item."""
-        ids = set()
+        ids: set[str] = set()
         for block in _list(self.data.get("blocks")):
             for item in _list(_dict(block).get("items")):
                 candidates = [_dict(item).get("id"), *(_dict(row).get("id") for row in _list(_dict(item).get("rows")))]
@@ -310,8 +314,8 @@ class Checker:
             if len(ranges) > 1:
                 described = "; ".join(f"{low}..{high} ({first} …)" for (low, high), first in ranges.items())
                 self.add(path + ("items",), f"items must share one code range; found {described}")
-            min_items = scale.get("min_items")
-            if _code(min_items) is not None and members and min_items > len(members):
+            min_items = _code(scale.get("min_items"))
+            if min_items is not None and members and min_items > len(members):
                 self.add(path + ("min_items",), f"min_items ({min_items}) is more than the {len(members)} items listed")
         for name in _dict(self.data.get("flags")):
             if name in self.items or name in _dict(self.data.get("scales")):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .errors import Problem
 
 # Sections whose entries are keyed by their id (the key is the owner of what is below it).
@@ -48,7 +50,7 @@ class Locator:
         return Problem(message, line=self.line(path), item=self.owner(path), path=format_path(path))
 
     def _node(self, path: tuple) -> object:
-        node = self.data
+        node: Any = self.data
         for part in path:
             try:
                 node = node[part]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from . import answers as _answers
 from .messages import message
@@ -63,6 +64,9 @@ class Question:
     rows: tuple[Question, ...] = ()  # set on a grid's container
     randomize: bool = False  # a grid's rows are shown in random order
     anchors: dict[str, Translated] | None = None  # scale items: {"low": ..., "high": ...}
+    # Could single a respondent out combined with others (age band, gender...): generalised or
+    # suppressed in the safe microdata export until every combination occurs k times.
+    quasi_identifier: bool = False
 
     def __hash__(self) -> int:
         return hash((self.id, self.grid_id))
@@ -71,15 +75,18 @@ class Question:
     def answerable(self) -> bool:
         return not self.rows
 
-    @property
+    # Computed once per question (``cached_property`` writes the instance's __dict__, which a
+    # frozen dataclass allows): validation and scoring ask for them for every answer of every
+    # submission, and building the sets each time was a tenth of a submission's CPU.
+    @cached_property
     def codes(self) -> frozenset[int]:
         return frozenset(o.code for o in self.options)
 
-    @property
+    @cached_property
     def missing_codes(self) -> frozenset[int]:
         return frozenset(o.code for o in self.options if o.missing)
 
-    @property
+    @cached_property
     def exclusive_codes(self) -> frozenset[int]:
         return frozenset(o.code for o in self.options if o.missing or o.exclusive)
 
@@ -116,6 +123,9 @@ class Scale:
     low: int | float
     high: int | float
     reverse: tuple[str, ...] = ()  # the items that are reverse-coded before averaging
+    # What a higher score means (more_trust, more_willingness, more_fear, more_involvement);
+    # with the hypothesis it fixes each outcome's expected sign (surveys/publication/hypothesis.py).
+    higher_means: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,9 +189,12 @@ class Instrument:
         for key in answers:
             if key not in self._by_id:
                 found[str(key)] = message("unknown", language)
+        by_id = self._by_id
         for q in self._questions:
             value = answers.get(q.id)
-            if not self.visible(q, answers):
+            # Most questions have no show_if: skip the call (this loop runs for every question
+            # of every submission).
+            if q.show_if is not None and not _answers.visible(by_id, q, answers):
                 if not _answers.is_blank(value):
                     found[q.id] = message("hidden", language)
             elif _answers.is_blank(value):
@@ -205,11 +218,13 @@ class Instrument:
     def score(self, answers: Mapping) -> dict[str, float | None]:
         """Scale scores: the mean of valid, shown, reverse-coded items, or None below min_items."""
         scores: dict[str, float | None] = {}
+        by_id = self._by_id
         for scale in self.scales.values():
             values = []
             for item in scale.items:
-                q = self._by_id[item]
-                number = _answers.numeric(q, answers.get(item)) if self.visible(q, answers) else None
+                q = by_id[item]
+                shown = q.show_if is None or _answers.visible(by_id, q, answers)
+                number = _answers.numeric(q, answers.get(item)) if shown else None
                 if number is not None:
                     values.append(scale.low + scale.high - number if item in scale.reverse else number)
             scores[scale.id] = sum(values) / len(values) if len(values) >= scale.min_items else None

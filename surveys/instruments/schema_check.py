@@ -6,6 +6,7 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -86,7 +87,7 @@ def _explain(error: ValidationError, where: Locator) -> list[Problem]:
     return [where.problem(path, _message(error, kind, value, instance))]
 
 
-def _message(error: ValidationError, kind: str, value: object, instance: object) -> str:
+def _message(error: ValidationError, kind: str, value: Any, instance: object) -> str:
     if kind == "required":
         missing = re.match(r"^'(.*)' is a required property$", error.message)
         key = missing.group(1) if missing else error.message

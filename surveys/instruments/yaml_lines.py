@@ -56,11 +56,11 @@ def load_with_lines(text: str) -> tuple[object, dict[Path, int], list[Problem]]:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
+        at = mark.line + 1 if mark is not None else None
         what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         if "flow" in what:
             what += " (inside {...} or [...], put text that contains ? : # , in quotes)"
-        return None, {}, [Problem(f"not valid YAML: {what}", line=line)]
+        return None, {}, [Problem(f"not valid YAML: {what}", line=at)]
     except yaml.YAMLError as exc:  # e.g. a reader error on a control character
         return None, {}, [Problem(f"not valid YAML: {exc}")]
     finally:

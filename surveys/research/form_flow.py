@@ -4,7 +4,8 @@
 calls ``action()`` (one service function), and turns a refusal from the
 service into an error message on ``field``. The status says what happened:
 200 for a page shown (GET), 400 for a submission that was refused. ``done``
-is True only when the service ran without complaint.
+is True only when the service ran without complaint. ``PostForm`` is the
+CSRF-only form behind every button that changes state.
 """
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Field
+from wtforms import Field, SubmitField
+
+
+class PostForm(FlaskForm):
+    """A button that changes state: CSRF token only (logout, revoke, close a wave...)."""
+
+    submit = SubmitField("Confirm")
 
 
 @dataclass

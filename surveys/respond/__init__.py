@@ -1,26 +1,11 @@
 """Respondent-facing pages: the anonymous survey at ``/s/<slug>``.
 
-The templates use Jinja's ``do`` statement (building lists of ARIA ids) and a
-``plain_number`` filter; both are installed when the blueprint is registered.
+``start`` (the start page) and ``routes`` (the questionnaire pages, thank-you page), both
+moving through ``moves`` and ``carry`` (Post/Redirect/Get with a sealed state cookie), and
+``errors`` (the respondent's own error pages) register on the blueprint of ``blueprint``;
+pages, forms, fields, state and throttle are theirs alone.
 """
-from __future__ import annotations
+from . import routes, start
+from .blueprint import bp
 
-from typing import Any
-
-from flask import Blueprint
-
-bp = Blueprint("respond", __name__)
-
-
-def plain_number(value: Any) -> Any:
-    """5.0 -> 5, so ranges read "from 0 to 120" rather than "from 0.0 to 120.0"."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-@bp.record_once
-def _install_template_helpers(state: Any) -> None:
-    state.app.jinja_env.add_extension("jinja2.ext.do")
-    state.app.jinja_env.filters.setdefault("plain_number", plain_number)
-
-
-from . import routes  # noqa: E402,F401  (routes register themselves on bp)
+__all__ = ["bp", "routes", "start"]

@@ -13,17 +13,14 @@ from typing import Any
 
 from flask import current_app, render_template, request
 from flask_babel import force_locale
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
-from ..extensions import db, login_manager
-from ..instrument_store import parsed_instrument
-from ..models import Instrument, Survey, Wave
+from ..extensions import login_manager
+from ..studies.snapshot import SurveySnapshot, WaveSnapshot, survey_snapshot
 
 
 @dataclass(frozen=True)
 class SurveyContext:
-    survey: Survey
+    survey: SurveySnapshot
     instrument: Any
 
     @property
@@ -38,23 +35,17 @@ class SurveyContext:
 
 
 def find_survey(slug: str) -> SurveyContext | None:
-    """The live (not archived) survey at ``slug`` with its parsed instrument, or None."""
+    """The live (not archived) survey at ``slug`` with its parsed instrument, or None.
+
+    From this worker's snapshot (``studies.snapshot``): one indexed query per request
+    checks the survey's version; the survey, waves and places are reloaded only when it moved.
+    """
     if len(slug) > 80:
         return None
-    # One round trip for what every page needs; the instrument's YAML stays deferred
-    # (parsed_instrument caches by content hash and fetches it only on a miss).
-    survey = db.session.scalar(
-        select(Survey)
-        .where(Survey.slug == slug, Survey.archived.is_(False))
-        .options(
-            joinedload(Survey.instrument).defer(Instrument.source_yaml),
-            selectinload(Survey.waves),
-            selectinload(Survey.jurisdictions),
-        )
-    )
-    if survey is None:
+    found = survey_snapshot(slug)
+    if found is None:
         return None
-    return SurveyContext(survey, parsed_instrument(survey.instrument))
+    return SurveyContext(*found)
 
 
 def choose_language(codes: tuple[str, ...] | list[str], default: str, *candidates: str | None) -> str:
@@ -74,12 +65,12 @@ def survey_language(ctx: SurveyContext, *candidates: str | None) -> str:
 class WaveStatus:
     """The wave open today, or why there is none (``closed`` / ``not_open`` with its date)."""
 
-    open_wave: Wave | None
+    open_wave: WaveSnapshot | None
     reason: str | None = None
     opens_on: date | None = None
 
 
-def wave_status(survey: Survey, today: date | None = None) -> WaveStatus:
+def wave_status(survey: SurveySnapshot, today: date | None = None) -> WaveStatus:
     today = today or date.today()
     wave = survey.wave_open_on(today)
     if wave is not None:

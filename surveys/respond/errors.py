@@ -1,6 +1,6 @@
 """Respondent error pages: the right 4xx status, a plain message, the respondent's language.
 
-The app-wide handlers (``surveys/errors.py``) answer in English; on the survey
+The app-wide handlers (``surveys/web/errors.py``) answer in English; on the survey
 pages a respondent may read only Spanish or Arabic, so this blueprint renders
 its own page for the errors a respondent can meet: a missing or expired CSRF
 token, an unknown survey, an oversized body, too many submissions, a malformed
@@ -18,9 +18,9 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, RequestEntityTooLarge
 
-from ..errors import RETRY_AFTER_SECONDS, database_unavailable, release_failed_session, unexpected_error
-from ..web import safe_form_value
-from . import bp
+from ..web.errors import RETRY_AFTER_SECONDS, database_unavailable, release_failed_session, unexpected_error
+from ..web.locale import safe_form_value
+from .blueprint import bp
 from .context import choose_language, find_survey, render_page
 from .messages import error_text
 
@@ -49,7 +49,7 @@ def _error_context() -> tuple[SurveyContext | None, str, str]:
     return None, language, "rtl" if language in RTL_LANGUAGES else "ltr"
 
 
-def respondent_error(kind: str, status: int, *, language: str | None = None, ctx: Any = None):  # noqa: ANN201
+def respondent_error(kind: str, status: int, *, language: str | None = None, ctx: Any = None):
     """Render the respondent error page ``kind`` (see ``messages.error_text``) with ``status``."""
     if language is None:
         ctx, language, direction = _error_context()
@@ -63,32 +63,32 @@ def respondent_error(kind: str, status: int, *, language: str | None = None, ctx
 
 
 @bp.errorhandler(CSRFError)
-def _csrf_error(error: CSRFError):  # noqa: ANN202
+def _csrf_error(error: CSRFError):
     return respondent_error("csrf", 400)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def _too_large(error: RequestEntityTooLarge):  # noqa: ANN202
+def _too_large(error: RequestEntityTooLarge):
     return respondent_error("too_large", 413)
 
 
 @bp.errorhandler(NotFound)
-def _not_found(error: NotFound):  # noqa: ANN202
+def _not_found(error: NotFound):
     return respondent_error("not_found", 404)
 
 
 @bp.errorhandler(429)
-def _rate_limited(error: HTTPException):  # noqa: ANN202
+def _rate_limited(error: HTTPException):
     return respondent_error("rate_limited", 429)
 
 
 @bp.errorhandler(BadRequest)
-def _bad_request(error: BadRequest):  # noqa: ANN202
+def _bad_request(error: BadRequest):
     return respondent_error("bad_request", 400)
 
 
 @bp.errorhandler(DBAPIError)
-def _database_error(error: DBAPIError):  # noqa: ANN202
+def _database_error(error: DBAPIError):
     """The database went away mid-request: the app-wide 503 handling, in the respondent's language."""
     if not database_unavailable(error):
         return unexpected_error(error)

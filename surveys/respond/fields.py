@@ -69,7 +69,8 @@ class AnswerField(Field):
     def parse(self, raw: list[str]) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def fail(self, kind: str, **params: Any) -> None:
+    def fail(self, kind: str, **params: Any) -> Any:
+        """Note the problem and give None, so a parser can ``return self.fail(...)``."""
         self.problem = (kind, params)
         return None
 
@@ -130,11 +131,10 @@ class NumberField(AnswerField):
         low, high = self.question.low, self.question.high
         if len(text) > MAX_RAW_NUMBER or not _NUMBER.match(text):
             return self.fail("not_a_number", low=_plain(low), high=_plain(high))
-        number: int | float = float(text.replace(",", "."))
-        if not math.isfinite(number):
+        parsed = float(text.replace(",", "."))
+        if not math.isfinite(parsed):
             return self.fail("not_a_number", low=_plain(low), high=_plain(high))
-        if number.is_integer():
-            number = int(number)
+        number: int | float = int(parsed) if parsed.is_integer() else parsed
         if not low <= number <= high:
             return self.fail("number", low=_plain(low), high=_plain(high))
         return number
@@ -169,6 +169,17 @@ FIELD_TYPES: dict[str, type[AnswerField]] = {
     "number": NumberField,
     "text": TextAnswerField,
 }
+
+
+def parse_answer(question: Any, raw: list[Any], language: str,
+                 default_language: str) -> tuple[Any, tuple[str, dict[str, Any]] | None]:
+    """(parsed answer, problem or None) for posted strings: exactly what the question's field
+    computes in ``process_formdata``, without a form to bind it to (``forms.final_page_answers``)."""
+    parser = object.__new__(FIELD_TYPES[question.type])  # Field.__new__ would give an UnboundField
+    parser.question, parser.language, parser.default_language = question, language, default_language
+    parser.problem = None
+    data = parser.parse([str(v) for v in raw])
+    return data, parser.problem
 
 
 def field_for(question: Any, language: str, default_language: str) -> AnswerField:

@@ -37,7 +37,11 @@ def test_did_json_contract(csv, capsys):
                        "cluster", "--format", "json")
     assert code == 0
     d = json.loads(out)
-    assert list(d) == ["estimate", "se", "ci_low", "ci_high", "p_value", "n_obs"]
+    # the stable keys first and unchanged; issue 12 added what inference ran (never renamed)
+    assert list(d) == ["estimate", "se", "ci_low", "ci_high", "p_value", "n_obs", "inference",
+                       "inference_detail"]
+    assert d["inference_detail"]["method"] == "cluster"
+    assert d["inference_detail"]["n_clusters"] == df["jurisdiction"].nunique()
     ref = did(df, "trust", "treated", "after", cluster="jurisdiction", se="cluster")
     assert d["estimate"] == pytest.approx(ref.estimate, rel=1e-12)
     assert d["n_obs"] == len(df)
@@ -49,15 +53,20 @@ def test_ddd_and_event_study_json(csv, capsys):
                        "treated", "--post", "post", "--subgroup", "immigrant", "--unit",
                        "jurisdiction", "--time", "wave", "--format", "json", "--n-boot", "199")
     assert code == 0 and set(json.loads(out)) == {"estimate", "se", "ci_low", "ci_high",
-                                                  "p_value", "n_obs"}
+                                                  "p_value", "n_obs", "inference",
+                                                  "inference_detail"}
     code, out, _ = run(capsys, "event-study", "--data", path, "--outcome", "trust", "--unit",
                        "jurisdiction", "--time", "wave", "--first-treated", "first_treated",
                        "--format", "json")
     assert code == 0
     d = json.loads(out)
-    assert list(d) == ["att", "periods", "pretrend_p"]
+    assert list(d)[:5] == ["att", "periods", "pretrend_p", "inference", "inference_detail"]
+    assert {r["share"] for r in d["composition"]} >= {"immigrant"}
     assert list(d["att"]) == ["estimate", "se", "ci_low", "ci_high"]
-    assert set(d["periods"][0]) == {"rel_time", "estimate", "se", "ci_low", "ci_high"}
+    assert set(d["periods"][0]) == {"rel_time", "estimate", "se", "ci_low", "ci_high",
+                                    "band_low", "band_high"}
+    assert d["inference_detail"]["method"] in ("ri", "bootstrap")
+    assert d["inference_detail"]["reason"]
     for est in ("sa", "twfe"):
         code, out, _ = run(capsys, "event-study", "--data", path, "--outcome", "trust",
                            "--unit", "jurisdiction", "--time", "wave", "--first-treated",
@@ -102,8 +111,28 @@ def test_report_command(csv, capsys, tmp_path, suffix):
                         "--first-treated", "first_treated", "--subgroup", "immigrant",
                         "--n-boot", "199", "--out", out)
     assert code == 0
-    assert text.split(":")[0] in {"supports", "contradicts", "inconclusive"}
+    assert text.split(":")[0] in {"supports", "opposite", "no_effect_of_interest", "inconclusive"}
     assert out.stat().st_size > 1000
+
+
+def test_report_json_headline_contract_with_sesoi_and_margins(csv, capsys, tmp_path):
+    path, _ = csv
+    margins = tmp_path / "m.json"
+    margins.write_text(json.dumps({"gender": {"1": 0.5, "2": 0.49, "3": 0.01}}))
+    out = tmp_path / "r.json"
+    code, text, _ = run(capsys, "report", "--data", path, "--outcome", "trust", "--treated",
+                        "treated", "--post", "post", "--unit", "jurisdiction", "--time", "wave",
+                        "--first-treated", "first_treated", "--expected-sign", "-1",
+                        "--sesoi", "0.2", "--margins", margins, "--rake-by", "jurisdiction",
+                        "--n-boot", "199", "--out", out)
+    assert code == 0, text
+    body = json.loads(out.read_text())
+    head = body["headline"]
+    assert {"estimator", "estimate", "ci_low", "ci_high", "p_value", "inference", "verdict",
+            "expected_sign", "plan"} <= set(head)
+    assert head["verdict"] == body["verdict"] and head["expected_sign"] == -1
+    assert head["plan"] is None and head["sesoi"] == 0.2
+    assert "Weights" in body["results"] and any("raked" in c for c in body["caveats"])
 
 
 BAD = [

@@ -175,9 +175,14 @@ def test_wild_is_default_with_few_clusters_and_enumerates(panel):
     assert r.extras["bootstrap"]["weight_type"] == "rademacher"
     small = simulate(n_jurisdictions=8, n_waves=3, responses_per_cell=10, seed=2)
     s = did(small, "trust", "treated", "post", unit="jurisdiction", time="wave",
-            boot_weights="rademacher")
+            boot_weights="rademacher", inference="wild")
     assert s.extras["bootstrap"]["enumerated"] is True
     assert s.extras["bootstrap"]["n_boot"] == 256
+    # with fewer than 5 treated jurisdictions the default permutes adoption instead (issue 12)
+    d = did(small, "trust", "treated", "post", unit="jurisdiction", time="wave")
+    if min(d.extras["randomization"]["n_treated"], d.extras["randomization"]["n_control"]) < 5:
+        assert d.extras["inference"]["method"] == "randomization"
+        assert "fewer than 5" in d.inference
 
 
 def test_ddd_saturated_matches_statsmodels(panel):

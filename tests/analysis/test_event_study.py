@@ -54,7 +54,8 @@ def test_cs_matches_differences_package(stag):
     simple = att.aggregate("simple")
     event = att.aggregate("event")
     # respondent-level influence functions: cluster = respondent
-    r = event_study(stag, "trust", "jurisdiction", "wave", "first_treated", cluster="respondent")
+    r = event_study(stag, "trust", "jurisdiction", "wave", "first_treated", cluster="respondent",
+                    inference="cluster")
     n = len(stag)
     unfactor = np.sqrt((n - 1) / n)  # differences omits the G/(G-1) factor we apply
     assert r.att["estimate"] == pytest.approx(simple.iloc[0, 0], rel=REL)
@@ -73,7 +74,7 @@ def test_cs_not_yet_treated_matches_differences_package(stag):
             progress_bar=False)
     simple = att.aggregate("simple")
     r = event_study(stag, "trust", "jurisdiction", "wave", "first_treated",
-                    control_group="notyet", cluster="respondent")
+                    control_group="notyet", cluster="respondent", inference="cluster")
     assert r.att["estimate"] == pytest.approx(simple.iloc[0, 0], rel=REL)
     n = len(stag)
     assert r.att["se"] * np.sqrt((n - 1) / n) == pytest.approx(simple.iloc[0, 1], rel=1e-5)
@@ -178,7 +179,8 @@ def test_notyet_and_universal_and_controls(stag):
 def test_json_contract(stag):
     d = event_study(stag, "trust", "jurisdiction", "wave", "first_treated").to_dict()
     assert set(d["att"]) >= {"estimate", "se", "ci_low", "ci_high"}
-    assert all(set(p) == {"rel_time", "estimate", "se", "ci_low", "ci_high"} for p in d["periods"])
+    # keys are added (uniform bands, issue 12), never renamed
+    assert all(set(p) >= {"rel_time", "estimate", "se", "ci_low", "ci_high"} for p in d["periods"])
     assert isinstance(d["pretrend_p"], float)
 
 

@@ -22,7 +22,7 @@ def one_city():
 
 def test_prepost_matches_statsmodels(one_city):
     r = prepost(one_city, "trust", "wave", 5, unit="jurisdiction", unit_value="J01",
-                window=(3, 3))
+                window=(3, 3), se="hc1")
     d = one_city[(one_city["jurisdiction"] == "J01") & one_city["wave"].between(2, 7)]
     d = d.assign(after=(d["wave"] >= 5).astype(int))
     sm = smf.ols("trust ~ after", d).fit(cov_type="HC1")
@@ -30,12 +30,53 @@ def test_prepost_matches_statsmodels(one_city):
     assert r.se == pytest.approx(sm.bse["after"], rel=REL)
     assert r.n_obs == len(d)
     assert any("no comparison group" in n for n in r.notes)
-    t = prepost(one_city, "trust", "wave", 5, unit="jurisdiction", unit_value="J01", trend=True)
+    t = prepost(one_city, "trust", "wave", 5, unit="jurisdiction", unit_value="J01", trend=True,
+                se="hc1")
     d2 = one_city[one_city["jurisdiction"] == "J01"].assign(
         after=lambda x: (x["wave"] >= 5).astype(int), et=lambda x: x["wave"] - 5)
     sm2 = smf.ols("trust ~ after + et + after:et", d2).fit(cov_type="HC1")
     assert t.estimate == pytest.approx(sm2.params["after"], rel=REL)
     assert t.se == pytest.approx(sm2.bse["after"], rel=REL)
+
+
+def test_prepost_default_is_wave_level(one_city):
+    # issue 12: respondents in one wave share its shocks; the default runs on wave means
+    # with a Bartlett HAC over all waves (fixed-b) so persistent shocks are allowed for
+    r = prepost(one_city, "trust", "wave", 5, unit="jurisdiction", unit_value="J01")
+    d = one_city[one_city["jurisdiction"] == "J01"]
+    waves = d.groupby("wave").agg(y=("trust", "mean"), n=("trust", "size")).reset_index()
+    waves["after"] = (waves["wave"] >= 5).astype(int)
+    model = smf.wls("y ~ after", waves, weights=waves["n"])
+    sm = model.fit()
+    assert r.estimate == pytest.approx(sm.params["after"], rel=REL)
+    # classical Donald-Lang figures kept for comparison
+    assert r.extras["wave_classical"]["se"] == pytest.approx(sm.bse["after"], rel=REL)
+    # Bartlett weights 1 - j/W: statsmodels' maxlags = W - 1, no small-sample correction
+    hac = model.fit(cov_type="HAC", cov_kwds={"maxlags": len(waves) - 1, "kernel": "bartlett",
+                                              "use_correction": False})
+    assert r.se == pytest.approx(hac.bse["after"], rel=REL)
+    info = r.extras["inference"]
+    assert info["method"] == "wave-level-hac" and info["bandwidth"] == len(waves)
+    crit = info["critical_value"]
+    assert crit > 2.45   # above t(6)'s 2.45: the fixed-b value is wider
+    assert r.ci[0] == pytest.approx(r.estimate - crit * r.se, rel=REL)
+    assert "wave-level HAC" in r.inference and "fixed-b" in r.inference
+    serial = [n for n in r.notes if "persist" in n]
+    assert serial and f"{crit:.2f}" in serial[0]          # written from what ran
+    assert not any(n.startswith("no cluster column") for n in r.notes)
+
+
+def test_prepost_refuses_interval_with_too_few_waves(one_city):
+    r = prepost(one_city, "trust", "wave", 5, unit="jurisdiction", unit_value="J01",
+                window=(1, 3))
+    assert np.isfinite(r.estimate)
+    assert np.isnan(r.se) and np.isnan(r.ci[0]) and np.isnan(r.p_value)
+    info = r.extras["inference"]
+    assert info["method"] == "wave-level-refused" and "1 wave(s) before" in info["reason"]
+    assert any("no interval is given" in n for n in r.notes)
+    # asked for explicitly, an interval assuming independent waves is still available
+    assert np.isfinite(prepost(one_city, "trust", "wave", 5, unit="jurisdiction",
+                               unit_value="J01", window=(1, 3), se="classical").se)
 
 
 def test_prepost_errors(one_city):
@@ -78,6 +119,24 @@ def test_ordinal_direction_and_probabilities(likert):
                  distr="probit")
     assert fe.estimate < 0
     assert "odds_ratio" not in fe.extras
+
+
+def test_ordinal_shows_latent_thresholds_and_no_fixed_effect_rows(likert):
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    fe = ordinal(likert, "item", "treated", "post", unit="jurisdiction", time="wave")
+    assert list(fe.tidy["term"]) == ["treated:post"]  # dummies absorbed, not reported
+    assert fe.extras["fixed_effects_absorbed"]
+    cuts = [t["threshold"] for t in fe.extras["thresholds"]]
+    assert np.all(np.diff(cuts) > 0)  # increasing on the latent scale, not log increments
+    n = len(cuts) + 1
+    m = OrderedModel(np.arange(n), np.arange(n, dtype=float)[:, None] ** 2, distr="logit")
+    raw = np.r_[0.0, cuts[0], np.log(np.diff(cuts))]  # statsmodels' own parametrisation
+    assert m.transform_threshold_params(raw)[1:-1] == pytest.approx(cuts)
+    assert "Thresholds on the latent scale" in str(fe)
+    po = fe.extras["proportional_odds"]
+    assert po["df"] == len(cuts) - 1 and 0 <= po["p_value"] <= 1  # simulated with one shift: PO holds
+    assert "Proportional-odds check" in str(fe)
 
 
 def test_ordinal_errors(likert):

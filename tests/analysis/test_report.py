@@ -8,7 +8,7 @@ from analysis import report
 from analysis.did import did
 from analysis.event_study import event_study
 from analysis.load import cell_means, load
-from analysis.pipeline import study_report, verdict
+from analysis.pipeline import VERDICTS, study_report, verdict
 from analysis.power import power
 from analysis.scales import scales
 from analysis.simulate import simulate
@@ -39,7 +39,7 @@ def test_every_result_renders_in_every_format(data):
     for r in results:
         text = report.to_text(r)
         assert text.strip() and str(r) == text
-        assert "<table>" in report.to_html(r, fragment=True)
+        assert "<table" in report.to_html(r, fragment=True)
         assert r._repr_html_().startswith("<div>")
         assert report.to_latex(r).startswith(r"\documentclass")
         json.loads(report.to_json(r))
@@ -55,7 +55,7 @@ def test_html_is_self_contained(rep):
 
 def test_report_contents(rep, data):
     d = rep.to_dict()
-    assert d["verdict"] in ("supports", "contradicts", "inconclusive")
+    assert d["verdict"] in VERDICTS and d["headline"]["verdict"] == d["verdict"]
     assert len(d["meta"]["fingerprint"]) == 64
     assert {"numpy", "pandas", "statsmodels", "python"} <= set(d["meta"]["versions"])
     assert any("Stated, not actual" in c for c in rep.caveats)
@@ -80,6 +80,18 @@ def test_pdf_renders_to_pages(rep, tmp_path):
         assert list(tmp_path.glob("p*.png"))
 
 
+def test_render_bytes_in_memory_equals_the_file(rep, tmp_path):
+    for fmt in ("tex", "json", "txt"):  # html differs only in plotly's random div ids
+        report.render(rep, tmp_path / f"x.{fmt}")
+        assert report.render_bytes(rep, fmt) == (tmp_path / f"x.{fmt}").read_bytes()
+    assert report.render_bytes(rep, "html").startswith(b"<!DOCTYPE html>")
+    assert report.render_bytes(rep, "pdf")[:5] == b"%PDF-"
+    from analysis.errors import InvalidSpecification
+
+    with pytest.raises(InvalidSpecification):
+        report.render_bytes(rep, "docx")
+
+
 def test_render_dispatch_and_errors(rep, tmp_path):
     for suffix in ("html", "tex", "json", "txt"):
         assert (tmp_path / f"x.{suffix}").name in report.render(rep, tmp_path / f"x.{suffix}")
@@ -89,10 +101,10 @@ def test_render_dispatch_and_errors(rep, tmp_path):
         report.render(rep, tmp_path / "x.docx")
 
 
-def test_verdict_rules():
-    assert verdict(-0.3, (-0.5, -0.1), 0.2)[0] == "supports"
-    assert verdict(-0.3, (-0.5, -0.1), 0.2, expected_sign=1)[0] == "contradicts"
-    assert verdict(0.01, (-0.05, 0.07), 0.2)[0] == "contradicts"
+def test_verdict_rules():  # the four-outcome rules are in test_verdicts.py
+    assert verdict(-0.3, (-0.5, -0.1), 0.2, expected_sign=-1)[0] == "supports"
+    assert verdict(-0.3, (-0.5, -0.1), 0.2, expected_sign=1)[0] == "opposite"
+    assert verdict(0.01, (-0.05, 0.07), 0.2, expected_sign=-1)[0] == "no_effect_of_interest"
     assert verdict(0.05, (-0.2, 0.3), 0.2)[0] == "inconclusive"
 
 

@@ -28,20 +28,20 @@ MAX_EXAMPLES = 15
 
 
 @pytest.fixture
-def api_study(app_ctx):  # noqa: ANN001, ANN201
+def api_study(app_ctx):
     return make_api_study()
 
 
-def _operations(app):  # noqa: ANN001, ANN202
+def _operations(app):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     return [result.ok() for result in schema.get_all_operations()]
 
 
-def _exercise(strategy, headers: dict, record: list) -> None:  # noqa: ANN001
+def _exercise(strategy, headers: dict, record: list) -> None:
     @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     @given(case=strategy)
-    def run(case) -> None:  # noqa: ANN001
+    def run(case) -> None:
         case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
         record.append(case.operation.label)
 
@@ -49,7 +49,7 @@ def _exercise(strategy, headers: dict, record: list) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("mode", [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE])
-def test_api_matches_its_openapi_description(app, api_study, mode) -> None:  # noqa: ANN001
+def test_api_matches_its_openapi_description(app, api_study, mode) -> None:
     ran: list[str] = []
     operations = _operations(app)
     assert len(operations) >= 8

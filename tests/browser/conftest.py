@@ -73,7 +73,7 @@ class RequestRecorder:
 
 
 @pytest.fixture
-def live_server(app) -> Iterator[LiveServer]:  # noqa: ANN001
+def live_server(app) -> Iterator[LiveServer]:
     with LiveServer(app) as server:
         yield server
 
@@ -93,14 +93,16 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def new_context(browser) -> Iterator[Any]:  # noqa: ANN001
+def new_context(browser) -> Iterator[Any]:
     """``new_context(**options)``: more contexts (other languages, JavaScript off), all closed afterwards."""
     contexts = []
 
     def make(**options: Any) -> Any:
         options.setdefault("locale", "en-US")
         context = browser.new_context(**options)
-        context.set_default_timeout(15_000)
+        # Generous: a loaded 2-core CI machine took over 15 s for one axe scan page load.
+        context.set_default_timeout(45_000)
+        context.set_default_navigation_timeout(45_000)
         recorder = RequestRecorder()
         context.on("request", recorder.record)
         context.recorder = recorder
@@ -113,17 +115,17 @@ def new_context(browser) -> Iterator[Any]:  # noqa: ANN001
 
 
 @pytest.fixture
-def browser_context(new_context) -> Any:  # noqa: ANN001
+def browser_context(new_context) -> Any:
     return new_context()
 
 
 @pytest.fixture
-def page_requests(browser_context) -> RequestRecorder:  # noqa: ANN001
+def page_requests(browser_context) -> RequestRecorder:
     return browser_context.recorder
 
 
 @pytest.fixture
-def page(browser_context) -> Any:  # noqa: ANN001
+def page(browser_context) -> Any:
     return browser_context.new_page()
 
 

@@ -25,7 +25,7 @@ FIGURES = 7  # responses, four scale charts, two immigrant/non-immigrant charts
 
 
 @pytest.fixture
-def demo(app_ctx):  # noqa: ANN001, ANN201
+def demo(app_ctx):
     return load_demo(n_responses=1800, seed=5)
 
 
@@ -45,7 +45,7 @@ def log_in(page: Any, base: str, email: str, password: str) -> None:
     page.wait_for_url(re.compile(r".*/research/(?!login).*"))
 
 
-def test_dashboard_downloads_and_accessibility(live_server, page, page_requests, demo, tmp_path) -> None:  # noqa: ANN001
+def test_dashboard_downloads_and_accessibility(live_server, page, page_requests, demo, tmp_path) -> None:
     problems: list[str] = []
     page.context.add_init_script(CSP_REPORTER)
     page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)

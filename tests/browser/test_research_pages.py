@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from surveys.extensions import db
-from surveys.instrument_store import store_instrument
 from surveys.instruments import DEFAULT_INSTRUMENT_PATH
 from surveys.models import PolicyEvent, Survey
+from surveys.studies.instrument_store import store_instrument
+from tests.accounts.helpers import add_researcher
 from tests.factories import STRONG_PASSWORD
-from tests.research.accounts_helpers import add_researcher
 
 from .conftest import axe_violations
 
@@ -73,7 +73,7 @@ def test_researcher_creates_a_survey_with_two_jurisdictions_and_a_policy_event(a
     page.get_by_label("Jurisdiction").select_option(label="Bayview City")
     page.get_by_label("Date the change took effect").fill("2025-02-15")
     page.get_by_label("Type of change").select_option(value="287g_signed")
-    page.get_by_label("Expected effect on trust").select_option(value="-1")
+    page.get_by_label("More (e.g. a 287(g) agreement signed, a sanctuary policy ended)").check()
     page.get_by_label("Description").fill("County sheriff signs a 287(g) agreement.")
     page.get_by_label("Source link").fill("https://example.org/news/287g")
     submit("Record policy event")
@@ -98,7 +98,8 @@ def test_researcher_creates_a_survey_with_two_jurisdictions_and_a_policy_event(a
         survey = db.session.scalar(select(Survey).where(Survey.slug == "riverside-trust"))
         assert sorted(j.code for j in survey.jurisdictions) == ["ALD", "BAY"]
         event = db.session.scalar(select(PolicyEvent))
-        assert (event.jurisdiction.code, event.kind, event.direction) == ("BAY", "287g_signed", -1)
+        assert (event.jurisdiction.code, event.kind, event.direction, event.entanglement) == (
+            "BAY", "287g_signed", -1, "more")
 
     assert page_requests.urls, "the recorder saw no request"
     assert not page_requests.other_origins(origin), page_requests.other_origins(origin)

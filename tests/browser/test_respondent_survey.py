@@ -136,7 +136,7 @@ def test_keyboard_only_respondent_completes_the_default_survey(app, live_server,
     assert console_errors == []
 
 
-def _visit_every_respondent_page(page: Any, base_url: str, slug: str, language: str):  # noqa: ANN202
+def _visit_every_respondent_page(page: Any, base_url: str, slug: str, language: str):
     """Yield (name, page) at each respondent page, reached with ordinary clicks."""
     page.goto(f"{base_url}/s/{slug}?lang={language}")
     yield "start", page
@@ -216,12 +216,12 @@ def test_language_switch_in_the_browser_keeps_answers(app, live_server, page):
 
 @contextmanager
 def last_page_without_javascript(app: Any, new_context: Any, language: str) -> Iterator[Any]:
-    """A JavaScript-less browser on the last page of a fresh default survey (clicking "Next" six times)."""
+    """A JavaScript-less browser on the last page of a fresh default survey (clicking "Next" seven times)."""
     page = new_context(java_script_enabled=False).new_page()
     survey = make_default_survey(app)
     with LiveServer(app) as server:
         start_survey(page, server.url, survey.slug, language, "J02")
-        next_pages(page, 6)
+        next_pages(page, 7)
         yield page
 
 
@@ -253,6 +253,15 @@ def test_script_hides_follow_ups_live_and_focuses_the_error_summary(app, live_se
     assert page.evaluate("() => document.activeElement.classList.contains('error-summary')")
     assert page.locator("input[value='77']").count() == 0  # the impossible answer is not offered again
     next_pages(page, 6)
+    assert page.locator("h1").inner_text() == "Crimes you may have experienced"
+    assert not page.is_visible("#q-reported_assault") and not page.is_visible("#q-why_not_assault")
+    page.check("input[name=q_victim_assault][value='1']")
+    assert page.is_visible("#q-reported_assault") and not page.is_visible("#q-why_not_assault")
+    page.check("input[name=q_reported_assault][value='0']")
+    assert page.is_visible("#q-why_not_assault")
+    page.check("input[name=q_victim_assault][value='0']")
+    assert not page.is_visible("#q-reported_assault") and not page.is_visible("#q-why_not_assault")
+    next_pages(page, 1)
     assert page.locator("h1").inner_text() == "About you"
     assert not page.is_visible("#q-years_in_country") and not page.is_visible("#cond-years_in_country")
     page.check("#q-born_abroad-1")

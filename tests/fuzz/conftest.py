@@ -10,7 +10,7 @@ import re
 from .tally import TALLY
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001, ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     lines = []
     for label, tally in TALLY.items():
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(tally["statuses"].items()))

@@ -20,10 +20,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from surveys.api_tokens import create_token
+from surveys.accounts.tokens import create_token
 from surveys.extensions import db
 from surveys.models import InviteCode, PolicyEvent, Survey
-from surveys.submission import hash_invite_code, store_response
+from surveys.studies.invites import hash_invite_code
+from surveys.studies.submission import store_response
+from surveys.studies.write_out import flush_all
 from tests.factories import STRONG_PASSWORD, csrf_token_from, make_organisation, make_policy_event, make_researcher
 from tests.respond.helpers import make_default_survey
 
@@ -65,12 +67,13 @@ def make_site(app: Any) -> FuzzSite:
         invite_row.organisation_id = organisation_id
         db.session.add(InviteCode(survey_id=invite.id, code_hash=hash_invite_code(invite_row, "FUZZ-0001")))
         db.session.commit()
-        from surveys.instrument_store import parsed_instrument
+        from surveys.studies.instrument_store import parsed_instrument
 
         instrument = parsed_instrument(row.instrument)
         for index in range(12):
             store_response(instrument, row, row.waves[-1], row.jurisdictions[index % 2], "en",
                            {"trust_overall": index % 10, "comments": f"fuzz seed {index}"})
+        flush_all(reason="fuzz seed")
         site = FuzzSite(
             slug=row.slug, invite_slug=invite.slug, survey_id=row.id,
             researcher_ids={role: r.id for role, r in researchers.items()},
@@ -173,7 +176,7 @@ def harvest_fields(app: Any, site: FuzzSite, clients: Clients) -> None:
     anonymous = app.test_client()
     html = anonymous.get(f"/s/{site.slug}").get_data(as_text=True)
     site.field_names.update(_NAME.findall(html))
-    from surveys.instrument_store import parsed_instrument
+    from surveys.studies.instrument_store import parsed_instrument
 
     with app.app_context():
         instrument = parsed_instrument(db.session.get(Survey, site.survey_id).instrument)

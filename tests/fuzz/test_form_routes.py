@@ -40,14 +40,14 @@ TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_siz
 
 
 @pytest.fixture
-def fuzz_app(database_url):  # noqa: ANN001, ANN201
+def fuzz_app(database_url):
     """The suite's database and app, with login throttling off so a fuzzed wrong password cannot lock a role out."""
     application = create_app(config_for(database_url, LOGIN_THROTTLE_ENABLED=False))
     yield application
     empty_all_tables(application)
 
 
-def post_routes(app) -> list:  # noqa: ANN001
+def post_routes(app) -> list:
     return sorted(
         (rule for rule in app.url_map.iter_rules()
          if "POST" in (rule.methods or ()) and not rule.rule.startswith("/api/")),
@@ -55,7 +55,7 @@ def post_routes(app) -> list:  # noqa: ANN001
     )
 
 
-def _path_strategy(rule, site: FuzzSite):  # noqa: ANN001, ANN202
+def _path_strategy(rule, site: FuzzSite):
     """A strategy of paths for ``rule``: mostly real ids and slugs, sometimes invented ones."""
     real_ints = {
         "token_id": [site.token_id], "researcher_id": list(site.researcher_ids.values()),
@@ -72,7 +72,7 @@ def _path_strategy(rule, site: FuzzSite):  # noqa: ANN001, ANN202
     return st.fixed_dictionaries(parts).map(lambda values: rule.build(values, append_unknown=False)[1])
 
 
-def _fields_strategy(site: FuzzSite, extra_values: list[str]):  # noqa: ANN202
+def _fields_strategy(site: FuzzSite, extra_values: list[str]):
     values = st.one_of(st.sampled_from(sorted(site.field_values) + extra_values), TEXT,
                        st.integers(-(10**12), 10**12).map(str), st.sampled_from(ODD_VALUES))
     names = st.one_of(st.sampled_from(sorted(site.field_names)), TEXT.filter(bool))
@@ -86,7 +86,7 @@ RAW_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data; boundary
 CSRF_MODES = ["valid", "missing", "forged", "other"]
 
 
-def _exercise(app, clients: Clients, site: FuzzSite, paths, fields, roles, label: str, examples: int,  # noqa: ANN001
+def _exercise(app, clients: Clients, site: FuzzSite, paths, fields, roles, label: str, examples: int,
               csrf_modes: list[str] = CSRF_MODES) -> None:
     """Run ``examples`` generated requests and check each; counts go to TALLY[label]."""
     tally = TALLY.setdefault(label, {"requests": 0, "refused": 0, "accepted": 0, "statuses": {}, "routes": set()})
@@ -99,7 +99,7 @@ def _exercise(app, clients: Clients, site: FuzzSite, paths, fields, roles, label
     @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     @given(case=request)
-    def run(case) -> None:  # noqa: ANN001
+    def run(case) -> None:
         client, token = clients.get(case["role"])
         data = dict(case["fields"])
         if case["body"] == "too large":
@@ -136,7 +136,7 @@ def _exercise(app, clients: Clients, site: FuzzSite, paths, fields, roles, label
     run()
 
 
-def test_fuzz_research_form_routes(fuzz_app):  # noqa: ANN001
+def test_fuzz_research_form_routes(fuzz_app):
     site = make_site(fuzz_app)
     clients = Clients(fuzz_app, site)
     harvest_fields(fuzz_app, site, clients)
@@ -150,7 +150,7 @@ def test_fuzz_research_form_routes(fuzz_app):  # noqa: ANN001
     assert TALLY["research forms"]["requests"] == EXAMPLES_RESEARCH
 
 
-def _respondent_fields_strategy(site: FuzzSite, states: list[str]):  # noqa: ANN202
+def _respondent_fields_strategy(site: FuzzSite, states: list[str]):
     """Respondent forms: the page's own fields (a real, tampered or invented state; nav; language...) plus
     answers that are mostly in range, so generated requests get past the signature to the answer checks."""
     tampered = [s[:-3] + "abc" for s in states] + [s[: len(s) // 2] for s in states]
@@ -171,24 +171,25 @@ def _respondent_fields_strategy(site: FuzzSite, states: list[str]):  # noqa: ANN
         lambda parts: {**parts[2], **parts[1], **parts[0]})
 
 
-def _respondent_states(app, site: FuzzSite) -> list[str]:  # noqa: ANN001
+def _respondent_states(app, site: FuzzSite) -> list[str]:
     """Real signed states of the survey, one per page, from a walk through the pages."""
     client = app.test_client()
     token = hidden_csrf(client.get(f"/s/{site.slug}").get_data(as_text=True))
-    page = client.post(f"/s/{site.slug}", data={"csrf_token": token, "lang": "en", "jurisdiction": "J01"})
+    page = client.post(f"/s/{site.slug}", data={"csrf_token": token, "lang": "en", "jurisdiction": "J01"},
+                       follow_redirects=True)  # Post/Redirect/Get
     states = []
     for _ in range(7):
         state = hidden_value(page.get_data(as_text=True), "state")
         if not state:
             break
         states.append(state)
-        page = client.post(f"/s/{site.slug}/page",
+        page = client.post(f"/s/{site.slug}/page", follow_redirects=True,
                            data={"csrf_token": token, "state": state, "lang": "en", "nav": "next"})
     assert len(states) == 7, len(states)
     return states
 
 
-def test_fuzz_respondent_form_routes(fuzz_app):  # noqa: ANN001
+def test_fuzz_respondent_form_routes(fuzz_app):
     site = make_site(fuzz_app)
     clients = Clients(fuzz_app, site)
     harvest_fields(fuzz_app, site, clients)

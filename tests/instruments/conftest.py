@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from instrument_helpers import MINI
 
 from surveys.instruments import (
     DEFAULT_INSTRUMENT_PATH,
     load_instrument,
     parse_instrument,
 )
+from tests.instruments.instrument_helpers import MINI
 
 
 @pytest.fixture(scope="session")

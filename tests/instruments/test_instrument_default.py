@@ -69,8 +69,13 @@ def test_arabic_text_is_in_arabic_script_and_spanish_is_not_english(core):
 
 
 def test_size_and_shape(core):
-    assert 5 <= len(core.blocks) <= 7
-    assert 30 <= len(core.questions()) <= 40
+    assert 5 <= len(core.blocks) <= 8
+    # The victimization block is optional and mostly skipped: three questions per incident type, the last two
+    # shown only to victims (show_if). The core's burden is counted without it.
+    victim_block = [b for b in core.blocks if b.id == "victimization"]
+    asked_of_all = [q for q in core.questions() if q.block_id != "victimization"]
+    assert 30 <= len(asked_of_all) <= 40
+    assert victim_block and len([q for q in core.questions() if q.block_id == "victimization" and not q.show_if]) <= 5
     types = {q.type for q in core.questions()}
     assert {"single", "likert", "grid", "multiple", "scale", "text"} <= types
     assert any(block.randomize for block in core.blocks)

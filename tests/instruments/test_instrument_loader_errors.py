@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-from instrument_helpers import MINI, line_of, problems_of
 
 from surveys.instruments import InstrumentError, load_instrument, parse_instrument
+from tests.instruments.instrument_helpers import MINI, line_of, problems_of
 
 
 def broken(old: str, new: str) -> str:

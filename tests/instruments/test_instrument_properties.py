@@ -6,7 +6,6 @@ import math
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from instrument_helpers import MINI
 
 from surveys.instruments import (
     DEFAULT_INSTRUMENT_PATH,
@@ -14,6 +13,7 @@ from surveys.instruments import (
     load_instrument,
     parse_instrument,
 )
+from tests.instruments.instrument_helpers import MINI
 
 CORE = load_instrument(DEFAULT_INSTRUMENT_PATH)
 IDS = [q.id for q in CORE.questions()]

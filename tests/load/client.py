@@ -103,7 +103,8 @@ class Respondent:
             try:
                 response = session.request(method, self.base + url, timeout=self.timeout,
                                             allow_redirects=False, **kw)
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+                # Refused, reset, or cut off mid-body by a killed worker: no complete answer came.
                 outcome.dropped += 1
                 if stage == "submit":
                     outcome.submit_dropped = True
@@ -115,6 +116,15 @@ class Respondent:
             outcome.statuses.append(response.status_code)
             return response
         raise AssertionError("unreachable")
+
+    def _follow(self, session: requests.Session, outcome: Outcome, stage: str,
+                response: requests.Response) -> requests.Response:
+        """A page POST answers 303 to the next page's GET (Post/Redirect/Get): load it, as a browser does."""
+        location = response.headers.get("Location", "")
+        if response.status_code != 303 or "/page?" not in location:
+            return response
+        path = location.split("://", 1)[-1].split("/", 1)[-1] if "://" in location else location.lstrip("/")
+        return self._send(session, outcome, stage, "GET", f"/{path}")
 
     def _start(self, session: requests.Session, outcome: Outcome) -> dict[str, str] | None:
         response = self._send(session, outcome, "start", "GET", f"/s/{self.survey.slug}?lang=en")
@@ -137,7 +147,9 @@ class Respondent:
                 data = {"csrf_token": hidden["csrf_token"], "lang": "en", "jurisdiction": jurisdiction}
                 if invite_code is not None:
                     data["invite_code"] = invite_code
-                response = self._send(session, outcome, "begin", "POST", f"/s/{self.survey.slug}", data=data)
+                response = self._follow(session, outcome, "begin",
+                                        self._send(session, outcome, "begin", "POST", f"/s/{self.survey.slug}",
+                                                   data=data))
                 for _ in range(12):
                     if response.status_code != 200:
                         return outcome, {}
@@ -154,6 +166,7 @@ class Respondent:
                     response = self._send(session, outcome, stage, "POST", f"/s/{self.survey.slug}/page", data=data)
                     if last:
                         return outcome, hidden
+                    response = self._follow(session, outcome, stage, response)
                 raise AssertionError("the survey never ended")
             except NoAnswer:
                 return outcome, {}

@@ -50,7 +50,7 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def shared_site(empty_database_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:  # noqa: ANN001
+def shared_site(empty_database_url, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """One migrated database of the suite's backend and one gunicorn for a whole test module."""
     instance = tmp_path_factory.mktemp("load-instance")
     url = empty_database_url()
@@ -60,7 +60,7 @@ def shared_site(empty_database_url, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture
-def load_survey(empty_database_url, tmp_path: Path) -> Callable[..., LoadSurvey]:  # noqa: ANN001
+def load_survey(empty_database_url, tmp_path: Path) -> Callable[..., LoadSurvey]:
     """A factory: a fresh migrated database of the suite's backend holding one open survey."""
 
     def make(invite_codes: tuple[str, ...] = ()) -> LoadSurvey:

@@ -21,13 +21,13 @@ THREADS = 50
 
 
 @pytest.fixture
-def private_postgres():  # noqa: ANN201
+def private_postgres():
     require(postgres_binaries_available(), "PostgreSQL server binaries (initdb, pg_ctl) are not installed")
     with postgres_cluster() as cluster:
         yield cluster
 
 
-def test_postgres_restart_mid_load(private_postgres, serve, tmp_path):  # noqa: ANN001
+def test_postgres_restart_mid_load(private_postgres, serve, tmp_path):
     cluster = private_postgres
     survey = prepare_survey(cluster.create_database("cts_restart"), tmp_path / "instance")
     server = serve(survey, SUBMISSION_RATE_LIMIT="1000000 per hour; 1000000 per day")
@@ -51,7 +51,7 @@ def test_postgres_restart_mid_load(private_postgres, serve, tmp_path):  # noqa: 
     assert health_while_down == [503]
     errors = fired.server_errors()
     assert set(errors) <= {503}, f"only clean 503s while the database is away, got {fired.summary()}"
-    stored = Stored.read(survey.database_url, survey.survey_id)
+    stored = Stored.read(survey.database_url, survey.survey_id, server.secret_key)
     tally = stored.check_each(fired)  # accepted -> once, whole; refused -> nothing stored; none without answers
     assert tally.get("unanswered", 0) == 0, tally
     assert stored.responses == len(fired.accepted)
@@ -62,6 +62,6 @@ def test_postgres_restart_mid_load(private_postgres, serve, tmp_path):  # noqa: 
     assert healthy(server.url)
     after = fire(server.url, survey, signer, 60, 12, walk_every=5, prefix="after")
     assert len(after.accepted) == 60, after.summary()
-    stored_after = Stored.read(survey.database_url, survey.survey_id)
+    stored_after = Stored.read(survey.database_url, survey.survey_id, server.secret_key)
     assert stored_after.check_each(after, ignore_prefix=("template-", "load-"))["accepted"] == 60
     print(f"refused while down: {tally.get('refused', 0)}; statuses {dict(fired.statuses())}")

@@ -26,13 +26,13 @@ SUBMISSIONS = 100
 THREADS = 50  # enough in flight to catch a check-then-count race (it let 21-22 of 20 through)
 
 
-def _fire_against_limit(load_survey, serve, storage: str):  # noqa: ANN001, ANN202
+def _fire_against_limit(load_survey, serve, storage: str):
     survey = load_survey()
     server = serve(survey, RATELIMIT_STORAGE_URI=storage, SUBMISSION_RATE_LIMIT=f"{LIMIT} per hour")
     signer = StateSigner(server.secret_key, survey.survey_id, template_state(server.url, survey))
     fired = fire(server.url, survey, signer, SUBMISSIONS, THREADS, walk_every=0)
     print(f"{storage}: {fired.summary()}")
-    stored = Stored.read(survey.database_url, survey.survey_id)
+    stored = Stored.read(survey.database_url, survey.survey_id, server.secret_key)
     stored.check_each(fired)  # accepted -> stored once; refused (429) -> not stored
     assert not fired.server_errors(), fired.summary()
     assert {o.status for o in fired.outcomes} <= {303, 429}, fired.summary()

@@ -24,7 +24,7 @@ SUBMISSIONS = 2000
 THREADS = 50
 
 
-def signer_for(site, survey) -> StateSigner:  # noqa: ANN001
+def signer_for(site, survey) -> StateSigner:
     return StateSigner(site.server.secret_key, survey.survey_id, template_state(site.server.url, survey))
 
 
@@ -38,14 +38,14 @@ def test_2000_concurrent_submissions_are_each_stored_once_and_whole(shared_site)
 
     assert not fired.server_errors(), fired.summary()
     assert len(fired.accepted) == SUBMISSIONS, fired.summary()
-    stored = Stored.read(survey.database_url, survey.survey_id)
+    stored = Stored.read(survey.database_url, survey.survey_id, server.secret_key)
     assert stored.check_each(fired) == {"accepted": SUBMISSIONS}  # each stored once, whole; nothing else
     assert stored.responses == len(fired.accepted)
     assert stored.tokens - tokens_before == stored.responses  # one used one-time token per stored response
     assert "Traceback" not in server.log()
 
 
-def _prepared_respondents(server, survey, count: int,  # noqa: ANN001
+def _prepared_respondents(server, survey, count: int,
                           invite_code: str | None = None) -> list[tuple[dict, dict]]:
     """``count`` respondents who walked every page up to the final submit (not yet posted), with their answers."""
     respondent = Respondent(server.url, survey)
@@ -61,12 +61,12 @@ def _prepared_respondents(server, survey, count: int,  # noqa: ANN001
         return list(pool.map(prepare, range(count)))
 
 
-def _race(server, survey, prepared: list[tuple[dict, dict]]) -> list:  # noqa: ANN001
+def _race(server, survey, prepared: list[tuple[dict, dict]]) -> list:
     """Post every prepared last page at the same moment (a barrier releases all threads together)."""
     respondent = Respondent(server.url, survey)
     barrier = threading.Barrier(len(prepared))
 
-    def go(index: int):  # noqa: ANN202
+    def go(index: int):
         hidden, answers = prepared[index]
         barrier.wait(timeout=60)
         return respondent.submit_prepared(hidden, answers)
@@ -85,7 +85,7 @@ def test_twenty_racing_submissions_with_one_invite_code_exactly_one_wins(shared_
 
     statuses = sorted(o.status for o in outcomes)
     assert statuses == [303] + [409] * 19, statuses
-    stored = Stored.read(survey.database_url, survey.survey_id)
+    stored = Stored.read(survey.database_url, survey.survey_id, server.secret_key)
     assert stored.responses == 1
     [winner] = [o for o in outcomes if o.accepted]
     assert stored.by_marker == {winner.marker: [ANSWER_ROWS]}
@@ -102,7 +102,7 @@ def test_twenty_racing_posts_of_one_form_store_it_once(shared_site):
     outcomes = _race(server, survey, [(prepared, answers)] * 20)
 
     assert [o.status for o in outcomes] == [303] * 20
-    stored = Stored.read(survey.database_url, survey.survey_id)
+    stored = Stored.read(survey.database_url, survey.survey_id, server.secret_key)
     assert stored.by_marker == {answers["comments"]: [ANSWER_ROWS]}
     assert stored.responses == 1 and stored.tokens - tokens_before == 1
     assert "Traceback" not in server.log()
@@ -133,7 +133,7 @@ def test_a_worker_killed_mid_load_loses_no_submission_and_is_replaced(shared_sit
     assert len(respawned) == 4 and killed[0] not in respawned
     assert f"(pid:{killed[0]}) was sent SIGKILL" in server.log()
     assert not fired.server_errors(), fired.summary()
-    stored = Stored.read(survey.database_url, survey.survey_id)
+    stored = Stored.read(survey.database_url, survey.survey_id, server.secret_key)
     tally = stored.check_each(fired)  # accepted -> once and whole; refused -> absent; no response without answers
     assert tally == {"accepted": 600}, tally
     assert stored.responses == 600

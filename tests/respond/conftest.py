@@ -12,17 +12,17 @@ from .helpers import Database, make_all_types_survey, make_default_survey
 
 
 @pytest.fixture
-def survey(app):  # noqa: ANN001, ANN201
+def survey(app):
     """An open survey (jurisdictions J01 Alpha, J02 Beta; the last of two waves open today), default instrument."""
     return make_default_survey(app)
 
 
 @pytest.fixture
-def typed_survey(app):  # noqa: ANN001, ANN201
+def typed_survey(app):
     """An open survey on the all-item-types test instrument."""
     return make_all_types_survey(app)
 
 
 @pytest.fixture
-def database(app):  # noqa: ANN001, ANN201
+def database(app):
     return Database(app)

@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from surveys.extensions import db
-from surveys.instrument_store import parsed_instrument, store_instrument
 from surveys.instruments import DEFAULT_INSTRUMENT_PATH
 from surveys.models import Answer, InviteCode, Survey
-from surveys.submission import hash_invite_code
+from surveys.studies.instrument_store import parsed_instrument, store_instrument
+from surveys.studies.invites import hash_invite_code
+from surveys.studies.write_out import flush_all
 from tests.factories import make_survey
 
 ALL_TYPES_PATH = Path(__file__).with_name("data") / "all-types.yaml"
@@ -85,19 +86,35 @@ def instrument_of(app: Any, survey: SurveyInfo) -> Any:
         return parsed_instrument(db.session.get(Survey, survey.id).instrument)
 
 
+def flush_buffer(app: Any) -> None:
+    """Write every buffered response out (``flask flush-responses``), as at a wave's closure."""
+    with app.app_context():
+        flush_all(reason="test")
+
+
 class Database:
-    """Reads (and small edits) in a fresh app context each time, never left open during a request."""
+    """Reads (and small edits) in a fresh app context each time, never left open during a request.
+
+    Reads of the response tables first write out the buffer (``flush_buffer``): what was
+    submitted is what a closed wave publishes.
+    """
 
     def __init__(self, app: Any):
         self.app = app
 
+    def _flush_if_final(self, table: Any) -> None:
+        if getattr(table, "name", None) in ("response", "answer"):
+            flush_buffer(self.app)
+
     def count(self, model: Any) -> int:
+        self._flush_if_final(getattr(model, "__table__", model))
         with self.app.app_context():
             return db.session.scalar(select(func.count()).select_from(model))
 
     def rows(self, model_or_table: Any) -> list[dict[str, Any]]:
         """Every row of a model's (or a Table's) table as a plain dict of column values."""
         table = getattr(model_or_table, "__table__", model_or_table)
+        self._flush_if_final(table)
         with self.app.app_context():
             return [dict(row._mapping) for row in db.session.execute(select(table))]
 
@@ -144,6 +161,7 @@ class SurveyWalker:
         self.language = language
         self.html = ""
         self.status = 0
+        self.history: list[Any] = []
 
     @property
     def slug(self) -> str:
@@ -161,7 +179,20 @@ class SurveyWalker:
         return self._post(f"/s/{self.slug}", data)
 
     def _post(self, url: str, data: dict[str, Any]) -> Any:
+        """POST, then follow the 303 to a survey page as a browser does (Post/Redirect/Get).
+
+        Returns the page's response (its status: 200, or 422 with errors), or the POST's own
+        response when it does not lead to a survey page (the thank-you redirect, an error page).
+        Every response on the way is kept in ``history``.
+        """
         response = self.client.post(url, data=data)
+        self.history.append(response)
+        for _ in range(3):
+            location = response.headers.get("Location", "")
+            if response.status_code != 303 or "/thanks" in location:
+                break
+            response = self.client.get(location)
+            self.history.append(response)
         self.status = response.status_code
         self.html = response.get_data(as_text=True)
         return response

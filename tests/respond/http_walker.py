@@ -36,6 +36,9 @@ class HttpWalker:
                 self.status, self.html = response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             self.status, self.html = error.code, error.read().decode()
+            location = error.headers.get("Location", "")
+            if error.code == 303 and "/page?" in location:  # Post/Redirect/Get: on to the next page
+                return self.request(urllib.parse.urlsplit(location)._replace(scheme="", netloc="").geturl())
         return self.status
 
     def complete(self, answers: dict[str, Any], query: str = "") -> int:

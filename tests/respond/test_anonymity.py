@@ -24,7 +24,9 @@ from werkzeug.http import parse_cookie
 
 from surveys.extensions import db
 from surveys.models import Answer, InviteCode, Response, SubmissionToken
-from surveys.security import CONTENT_SECURITY_POLICY
+from surveys.respond.carry import COOKIE_NAME as STATE_COOKIE
+from surveys.respond.csrf import COOKIE_NAME as FORM_COOKIE
+from surveys.web.security import CONTENT_SECURITY_POLICY
 from tests.browser.live_server import LiveServer
 from tests.conftest import config_for
 
@@ -47,7 +49,7 @@ def _identifying_strings() -> tuple[str, ...]:
     return (CLIENT_ADDRESS, "DistinctiveAgent", "news.example.net", "SM-A546B", INVITE, INVITE.replace("-", ""))
 
 
-def _submit_with_browser_headers(client, survey) -> SurveyWalker:  # noqa: ANN001
+def _submit_with_browser_headers(client, survey) -> SurveyWalker:
     client.environ_base.update({"REMOTE_ADDR": CLIENT_ADDRESS, "HTTP_USER_AGENT": USER_AGENT,
                                 "HTTP_REFERER": REFERRER, "HTTP_X_FORWARDED_FOR": CLIENT_ADDRESS})
     walker = SurveyWalker(client, survey, "es")
@@ -172,7 +174,7 @@ def test_response_ids_are_random_and_their_order_is_not_submission_order(client,
 RESPONDENT_PAGES = ("start", "page", "thanks", "closed", "error")
 
 
-def _respondent_responses(app, client, survey):  # noqa: ANN001, ANN202
+def _respondent_responses(app, client, survey):
     walker = SurveyWalker(client, survey, "en")
     yield "start", client.get(f"/s/{survey.slug}")
     yield "page", walker.start()
@@ -209,7 +211,7 @@ def test_hsts_over_https(client, survey):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
-def _set_cookies(response) -> list[str]:  # noqa: ANN001
+def _set_cookies(response) -> list[str]:
     return response.headers.getlist("Set-Cookie")
 
 
@@ -219,12 +221,18 @@ def test_only_a_browser_session_cookie_httponly_samesite_lax(app, client, survey
         cookies += _set_cookies(response)
     walker = SurveyWalker(client, survey, "en")
     walker.start()
-    cookies += _set_cookies(walker.answer_all({}))
-    assert cookies, "the CSRF token needs the session cookie"
+    walker.answer_all({})
+    for response in walker.history:
+        cookies += _set_cookies(response)
+    assert cookies, "the CSRF token needs the form cookie"
+    state_cookies = [h for h in cookies if h.startswith(f"{STATE_COOKIE}=")]
+    assert state_cookies and all(f"Path=/s/{survey.slug};" in h for h in state_cookies)  # this survey only
+    assert state_cookies[-1].startswith(f"{STATE_COOKIE}=;")  # emptied by the final submit
     for header in cookies:
         name = header.split("=", 1)[0]
         attributes = {a.strip().split("=")[0].lower() for a in header.split(";")[1:]}
-        assert name == "session", header
+        # never Flask's session cookie (it carries a signed timestamp); the sealed state has none in clear
+        assert name in (FORM_COOKIE, STATE_COOKIE), header
         assert "httponly" in attributes and "samesite" in attributes and "SameSite=Lax" in header, header
         assert "expires" not in attributes and "max-age" not in attributes, header  # gone with the browser
         assert "secure" not in attributes  # plain http here; see the next test
@@ -241,7 +249,7 @@ def test_session_cookie_is_secure_when_configured_for_https(database_url, tmp_pa
         [header] = _set_cookies(response)
         assert "Secure" in header and "HttpOnly" in header and "SameSite=Lax" in header
         assert "Expires" not in header and "Max-Age" not in header
-        assert "session" in parse_cookie(header)
+        assert FORM_COOKIE in parse_cookie(header)
     finally:
         empty_all_tables(app)
 

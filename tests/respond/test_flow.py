@@ -14,6 +14,8 @@ DEFAULT_ANSWERS = {
     "df_immigrants": 2, "inv_ask_status": 5, "heard_policy": 1, "fear_family": 4,
     "alt_channel": [1, 3], "comments": "More patrols at night.", "age_band": 3,
     "born_abroad": 1, "years_in_country": 2, "home_language": 2,
+    # the victimization block: a show_if chain within one page (victim -> reported -> why not)
+    "victim_burglary": 0, "victim_assault": 1, "reported_assault": 0, "why_not_assault": [3, 6],
 }
 
 
@@ -45,7 +47,7 @@ def test_browser_language_is_used_when_the_link_names_none(client, survey):
 def test_complete_default_survey_in_spanish_stores_exact_codes(client, survey, database):
     walker = SurveyWalker(client, survey, "es")
     walker.start(jurisdiction="J02")
-    assert walker.status == 200 and "Página 1 de 7" in walker.html
+    assert walker.status == 200 and "Página 1 de 8" in walker.html
     response = walker.answer_all(DEFAULT_ANSWERS)
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/s/{survey.slug}/thanks?lang=es")
@@ -92,19 +94,19 @@ def test_single_jurisdiction_needs_no_choice(app, client):
     assert "<select" not in html
     walker = SurveyWalker(client, survey)
     walker.start(jurisdiction="")
-    assert walker.status == 200 and "Page 1 of 7" in walker.html
+    assert walker.status == 200 and "Page 1 of 8" in walker.html
 
 
 def test_progress_and_page_titles(client, survey):
     walker = SurveyWalker(client, survey, "en")
     walker.start()
     seen = []
-    for _ in range(7):
+    for _ in range(8):
         seen.append(re.search(r'<p id="progress-label">([^<]+)</p>', walker.html)[1])
-        assert '<progress max="7"' in walker.html
+        assert '<progress max="8"' in walker.html
         nav = "submit" if 'value="submit"' in walker.html else "next"
         walker.post_page({}, nav=nav)
-    assert seen == [f"Page {n} of 7" for n in range(1, 8)]
+    assert seen == [f"Page {n} of 8" for n in range(1, 9)]
 
 
 def test_back_keeps_answers_of_both_pages(client, survey):
@@ -112,7 +114,7 @@ def test_back_keeps_answers_of_both_pages(client, survey):
     walker.start()
     walker.post_page({"report_burglary_victim": 2})
     walker.post_page({"trust_overall": 9}, nav="back")
-    assert "Page 1 of 7" in walker.html
+    assert "Page 1 of 8" in walker.html
     assert re.search(r'name="q_report_burglary_victim" value="2"\s+checked', walker.html)
     walker.post_page({"report_burglary_victim": 2})
     assert re.search(r'name="q_trust_overall" value="9"\s+checked', walker.html)
@@ -124,7 +126,7 @@ def test_language_switch_keeps_answers_on_the_current_page(client, survey, datab
     walker.post_page({"report_burglary_victim": 3})
     walker.post_page({"trust_overall": 8, "pf_respect": 2}, switch_lang="ar")
     assert walker.status == 200
-    assert '<html lang="ar" dir="rtl">' in walker.html and "الصفحة 2 من 7" in walker.html
+    assert '<html lang="ar" dir="rtl">' in walker.html and "الصفحة 2 من 8" in walker.html
     assert re.search(r'name="q_trust_overall" value="8"\s+checked', walker.html)
     assert re.search(r'name="q_pf_respect" value="2"\s+checked', walker.html)
     assert "field-error" not in walker.html  # switching is not submitting: no errors shown
@@ -138,9 +140,13 @@ def test_language_switch_on_the_start_page_keeps_the_choices(client, survey):
     html = client.get(f"/s/{survey.slug}?lang=en").get_data(as_text=True)
     response = client.post(f"/s/{survey.slug}", data={
         "csrf_token": hidden_value(html, "csrf_token"), "lang": "en", "jurisdiction": "J02", "switch_lang": "es"})
-    es = response.get_data(as_text=True)
-    assert response.status_code == 200 and '<html lang="es"' in es
+    assert response.status_code == 303  # Post/Redirect/Get: Back never asks to resend the form
+    page = client.get(response.headers["Location"])
+    es = page.get_data(as_text=True)
+    assert page.status_code == 200 and '<html lang="es"' in es
     assert '<option value="J02" selected>' in es
+    again = client.get(response.headers["Location"]).get_data(as_text=True)  # the typed choice is shown once
+    assert '<option value="J02" selected>' not in again
 
 
 def test_randomised_order_is_stable_for_a_respondent(client, survey):
@@ -157,7 +163,7 @@ def test_randomised_order_is_stable_for_a_respondent(client, survey):
 def test_show_if_within_a_page_is_hinted_and_pruned_by_the_server(client, survey, database):
     walker = SurveyWalker(client, survey, "en")
     walker.start()
-    for _ in range(6):
+    for _ in range(7):
         walker.post_page({})
     assert "About you" in walker.html
     assert 'data-show-if="born_abroad" data-show-codes="1"' in walker.html
@@ -167,7 +173,22 @@ def test_show_if_within_a_page_is_hinted_and_pruned_by_the_server(client, survey
     assert database.answers() == {"born_abroad": 3}
 
 
-def close_all_waves(database, survey) -> None:  # noqa: ANN001
+def test_victimization_follow_ups_are_pruned_for_non_victims(client, survey, database):
+    """A reporting answer without the victim answer, or reasons after "reported", are not kept."""
+    walker = SurveyWalker(client, survey, "en")
+    walker.start()
+    for _ in range(6):
+        walker.post_page({})
+    assert "Crimes you may have experienced" in walker.html
+    assert 'data-show-if="victim_assault" data-show-codes="1"' in walker.html
+    assert "Fear of immigration consequences for me" in walker.html
+    walker.post_page({"victim_assault": 0, "reported_assault": 1, "victim_burglary": 1, "reported_burglary": 1,
+                      "why_not_burglary": [5]})
+    walker.post_page({}, nav="submit")
+    assert database.answers() == {"victim_assault": 0, "victim_burglary": 1, "reported_burglary": 1}
+
+
+def close_all_waves(database, survey) -> None:
     def close() -> None:
         for wave in db.session.get(Survey, survey.id).waves:
             wave.closed = True

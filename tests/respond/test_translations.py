@@ -21,7 +21,7 @@ LANGUAGES = ("es", "ar")
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-def _catalog(language: str):  # noqa: ANN202
+def _catalog(language: str):
     with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po", "rb") as handle:
         return read_po(handle, locale=language)
 
@@ -78,14 +78,14 @@ def test_compiled_catalogue_matches_the_po_file(language):
     compiled.seek(0)
     fresh = read_mo(compiled)
 
-    def pairs(catalog) -> dict:  # noqa: ANN001
+    def pairs(catalog) -> dict:
         return {_key(m.id): _key(m.string) for m in catalog}
 
     assert pairs(committed_catalog) == pairs(fresh), (
         f"run pybabel compile -d surveys/translations ({len(committed)} bytes committed)")
 
 
-def _key(value):  # noqa: ANN001, ANN202
+def _key(value):
     return tuple(value) if isinstance(value, (list, tuple)) else value
 
 

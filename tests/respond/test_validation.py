@@ -19,7 +19,7 @@ def error_next_to(html: str, question_id: str) -> str | None:
 
 
 @pytest.fixture
-def walker(client, typed_survey):  # noqa: ANN001, ANN201
+def walker(client, typed_survey):
     walker = SurveyWalker(client, typed_survey, "en")
     walker.start()
     assert walker.status == 200

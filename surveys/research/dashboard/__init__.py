@@ -1,0 +1,1 @@
+"""The per-survey dashboard: charts and tables read through the small-cell rule."""

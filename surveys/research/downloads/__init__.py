@@ -1,0 +1,1 @@
+"""Downloads: suppressed aggregate tables, row-level data, codebooks and regression reports."""

@@ -1,0 +1,1 @@
+"""Study management pages: surveys, jurisdictions, waves, policy events, invite codes."""

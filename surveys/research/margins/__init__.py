@@ -1,0 +1,1 @@
+"""Population margins for raking weights: upload (analysts, admins) and view per survey."""

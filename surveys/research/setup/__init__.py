@@ -1,0 +1,1 @@
+"""First-run setup: the organisation and its first admin, in the browser, once."""
