@@ -217,14 +217,17 @@ def test_open_wave_progress_cannot_be_differenced_or_averaged(client, app_ctx) -
         assert all(set(r) == {"wave", "jurisdiction", "n", "perturbed"} for r in body["fieldwork"])  # no means
         return next(r["n"] for r in body["fieldwork"] if r["wave"] == 2 and r["jurisdiction"] == "J01")
 
+    # Under the noise table a step shows exactly +1 with probability 56/256 = 0.22. With 60 steps,
+    # "at most half are +1" fails by chance with probability below 1e-6 (binomial tail), where a
+    # count that tracks the truth gives 60 of 60. (With 25 steps the chance was about 1e-3; it happened in CI.)
     steps = []
-    for _ in range(25):
+    for _ in range(60):
         first = shown()
         assert shown() == first  # the same cell always shows the same number: averaging gains nothing
         add_responses(survey, 2, "J01", 1)
         db.session.commit()
         steps.append(shown() - first)
-    assert steps.count(1) < len(steps) / 2 and len(set(steps)) >= 3, steps
+    assert steps.count(1) <= len(steps) / 2 and len(set(steps)) >= 3, steps
 
 
 def test_dashboard_and_estimate_views_are_audited(client, app_ctx) -> None:
