@@ -47,7 +47,9 @@ def walk_to_last_page(client: Any, slug: str) -> dict[str, str]:
     """GET the start page, POST it and each page up to the last one; the last page's hidden fields."""
     answers = answers_for(new_marker("template"))
     hidden = hidden_inputs(client.get(f"/s/{slug}?lang=en").get_data(as_text=True))
-    response = client.post(f"/s/{slug}", data={"csrf_token": hidden["csrf_token"], "lang": "en", "jurisdiction": "J01"})
+    # Every page POST answers 303 to the next page's GET (Post/Redirect/Get): follow it, as a browser does.
+    response = client.post(f"/s/{slug}", data={"csrf_token": hidden["csrf_token"], "lang": "en", "jurisdiction": "J01"},
+                           follow_redirects=True)
     for _ in range(12):
         html = response.get_data(as_text=True)
         assert response.status_code == 200, html[:500]
@@ -56,7 +58,8 @@ def walk_to_last_page(client: Any, slug: str) -> dict[str, str]:
             return hidden
         page = {f"q_{q}": _form_value(answers[q]) for q in question_fields(html) if q in answers}
         response = client.post(f"/s/{slug}/page", data={"csrf_token": hidden["csrf_token"], "state": hidden["state"],
-                                                          "lang": "en", "nav": "next", **page})
+                                                          "lang": "en", "nav": "next", **page},
+                               follow_redirects=True)
     raise AssertionError("the survey never ended")
 
 

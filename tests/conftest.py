@@ -121,7 +121,9 @@ def database_url(empty_database_url, tmp_path_factory: pytest.TempPathFactory) -
 
 def empty_all_tables(app) -> None:
     from surveys.extensions import db
+    from surveys.studies.snapshot import forget_all
 
+    forget_all()  # emptied outside the app's sessions: the next test's surveys may reuse slugs
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:

@@ -28,7 +28,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
 from ..studies.quality import assess
-from ..studies.submission import DuplicateSubmission, InvalidInviteCode, buffer_response
+from ..studies.submission import DuplicateSubmission, InvalidInviteCode, WaveClosed, buffer_response
 from ..studies.test_submissions import store_test_submission
 from ..studies.write_out import write_out_ready
 from . import carry, csrf, pages, throttle
@@ -213,7 +213,8 @@ def _submit(ctx: SurveyContext, state: SurveyState, answers: dict[str, Any], lan
         return respondent_error("state", 400, language=language, ctx=ctx)
     if instrument.validate_answers(answers, language):
         return respondent_error("invalid_answers", 422, language=language, ctx=ctx)
-    if assess(instrument, answers).share < survey.min_answered_share:
+    quality = assess(instrument, answers)
+    if quality.share < survey.min_answered_share:
         # Too few answers to be counted: back to this page with a notice, nothing stored, the invite
         # code and the rate limit untouched; the answers stay in the state cookie.
         return go_to(ctx, state.with_answers(answers, state.page).with_notice("too_few"), language)
@@ -226,10 +227,13 @@ def _submit(ctx: SurveyContext, state: SurveyState, answers: dict[str, Any], lan
     try:
         waiting = buffer_response(
             instrument, survey, wave, jurisdiction, language, answers,
-            invite_code=state.invite_code, submission_key=state.submission_key(),
+            invite_code=state.invite_code, submission_key=state.submission_key(), require_open_wave=True,
+            quality=quality,
         ).waiting
     except DuplicateSubmission:
         pass  # a double click: the first request stored the response; show the same thank-you page
+    except WaveClosed:
+        return respondent_error("wave_changed", 409, language=language, ctx=ctx)
     except InvalidInviteCode:
         return respondent_error("invite_used", 409, language=language, ctx=ctx)
     try:

@@ -67,6 +67,6 @@ def _straightlining(instrument: Any, answers: Mapping[str, Any]) -> bool:
 
 def assess(instrument: Any, answers: Mapping[str, Any]) -> Quality:
     """The answered share and the flags of ``answers`` (already pruned of hidden items)."""
-    applicable = [q for q in instrument.questions() if instrument.visible(q, answers)]
+    applicable = [q for q in instrument.questions() if q.show_if is None or instrument.visible(q, answers)]
     answered = sum(1 for q in applicable if _answered(answers.get(q.id)))
     return Quality(answered, len(applicable), _straightlining(instrument, answers))

@@ -8,16 +8,24 @@ instrument, kept per process and per database.
 
 Invalidation: ``Survey.version`` is bumped by every change the app makes to a
 survey, its waves or its places (a ``before_flush`` hook on every session,
-``bump_versions``). Each request reads one indexed row (``id, version`` by
-slug, which also notices an archived survey) and reloads the snapshot when the
-version moved. So a wave closed (or reopened, or re-dated) in the app is seen
-by the very next request on every worker: the staleness bound for wave closure
-is zero, apart from requests already past their check when the closure
-commits (a submission racing the closure may still be stored for the wave;
-``flask flush-responses`` writes it out). Changes made outside the app (raw SQL
-on ``wave``) do not bump the version: a snapshot is reloaded at least every
+``bump_versions``), and the committing process drops its own snapshot of that
+survey at once (``after_commit``). Other workers read one indexed row (``id,
+version`` by slug, which also notices an archived survey) at most once every
+``VERSION_CHECK_SECONDS`` per survey, and reload the snapshot when the version
+moved. **Staleness bound:** a change made in the app is seen by the next
+request of the process that made it, and by every other worker within
+``VERSION_CHECK_SECONDS`` (1 s). For wave closure that second does not let a
+response into a closed wave: the submit transaction inserts into the buffer
+only while the wave row says it is open (``submission.INSERT_BUFFERED``, a
+conditional INSERT checked in the same transaction, under SQLite's write
+lock), so a submission that saw the wave open in a stale snapshot is refused
+(409) and stores nothing. Changes made outside the app (raw SQL on ``wave``)
+do not bump the version: a snapshot is reloaded at least every
 ``SNAPSHOT_MAX_AGE_SECONDS`` whatever the version says. Whether a wave is open
 today is computed from the snapshot's dates on every request.
+
+Why the interval: the version check was one query, a tenth of the final
+submit's CPU (``bench/README.md``), on every respondent request.
 """
 from __future__ import annotations
 
@@ -36,6 +44,7 @@ from .instrument_store import parsed_instrument
 from .trust import TrustBlock
 
 SNAPSHOT_MAX_AGE_SECONDS = 60.0
+VERSION_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -89,11 +98,12 @@ class SurveySnapshot:
         return next((wave for wave in self.waves if wave.is_open(day)), None)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Entry:
     survey: SurveySnapshot
     instrument: Any
     loaded_at: float
+    checked_at: float  # the last time the version was read from the database
 
 
 _entries: dict[tuple[str, str], _Entry] = {}
@@ -133,27 +143,51 @@ def _load(slug: str) -> _Entry | None:
         trust=TrustBlock.from_json(survey.trust),
         min_answered_share=float(survey.min_answered_share if survey.min_answered_share is not None else 0.5),
     )
-    return _Entry(snapshot, parsed_instrument(survey.instrument), time.monotonic())
+    now = time.monotonic()
+    return _Entry(snapshot, parsed_instrument(survey.instrument), now, now)
 
 
 def survey_snapshot(slug: str) -> tuple[SurveySnapshot, Any] | None:
-    """The live survey at ``slug`` and its parsed instrument, from this worker's snapshot when current."""
-    current = db.session.connection().execute(CURRENT_VERSION, {"s_slug": slug}).first()
+    """The live survey at ``slug`` and its parsed instrument, from this worker's snapshot when current.
+
+    The version is read from the database only when this worker's snapshot of the survey was last
+    checked ``VERSION_CHECK_SECONDS`` ago or more (see the module docstring for the bound).
+    """
     key = (str(db.engine.url), slug)
+    entry = _entries.get(key)
+    now = time.monotonic()
+    if (entry is not None and now - entry.checked_at < VERSION_CHECK_SECONDS
+            and now - entry.loaded_at < SNAPSHOT_MAX_AGE_SECONDS):
+        return entry.survey, entry.instrument
+    current = db.session.connection().execute(CURRENT_VERSION, {"s_slug": slug}).first()
     if current is None:
         _entries.pop(key, None)
         return None
-    entry = _entries.get(key)
     fresh = (entry is not None and entry.survey.id == current.id and entry.survey.version == (current.version or 1)
-             and time.monotonic() - entry.loaded_at < SNAPSHOT_MAX_AGE_SECONDS)
-    if not fresh:
+             and now - entry.loaded_at < SNAPSHOT_MAX_AGE_SECONDS)
+    if fresh:
+        assert entry is not None
+        entry.checked_at = now
+    else:
         loaded = _load(slug)
         if loaded is None:
             return None
         with _lock:
             _entries[key] = entry = loaded
-    assert entry is not None
     return entry.survey, entry.instrument
+
+
+def forget_all() -> None:
+    """Drop every snapshot of this process (a database emptied or restored outside the app)."""
+    with _lock:
+        _entries.clear()
+
+
+def forget_surveys(survey_ids: set[int]) -> None:
+    """Drop this process's snapshots of these surveys: the next request reloads them."""
+    with _lock:
+        for key in [k for k, e in _entries.items() if e.survey.id in survey_ids]:
+            _entries.pop(key, None)
 
 
 def _survey_ids(session: Session) -> set[int]:
@@ -178,8 +212,25 @@ def bump_versions(session: Session, _context: Any, _instances: Any) -> None:
     ids = _survey_ids(session)
     if not ids:
         return
+    session.info.setdefault(_CHANGED, set()).update(ids)
     with session.no_autoflush:
         for survey_id in ids:
             survey = session.get(Survey, survey_id)
             if survey is not None:
                 survey.version = (survey.version or 1) + 1
+
+
+_CHANGED = "cts_snapshot_changed_surveys"
+
+
+@event.listens_for(Session, "after_commit")
+def forget_committed(session: Session) -> None:
+    """Once a change to a survey commits, this process reloads its snapshot at the next request."""
+    changed = session.info.pop(_CHANGED, None)
+    if changed:
+        forget_surveys(changed)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_nothing(session: Session) -> None:
+    session.info.pop(_CHANGED, None)

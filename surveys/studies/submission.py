@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import CursorResult, Table, bindparam, func, insert, select, update
+from sqlalchemy import CursorResult, Integer, LargeBinary, Table, Uuid, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..database import write_transaction
@@ -36,7 +36,7 @@ from ..extensions import db
 from ..instruments import CORE_SCALES
 from ..models import InviteCode, Jurisdiction, ResponseBuffer, SubmissionToken, Survey, Wave
 from .invites import hash_invite_code
-from .quality import assess
+from .quality import Quality, assess
 from .sealing import seal
 
 if TYPE_CHECKING:  # the respondent pages pass snapshots (``studies.snapshot``) with the same attributes
@@ -64,7 +64,18 @@ CONSUME_CODE = (
            _CODE.c.used.is_(False))
     .values(used=True)
 )
+_WAVE = table_of(Wave)
 INSERT_BUFFERED = insert(_BUFFER)
+# The respondent's submit: the buffer row is inserted only while its wave is still open, checked in
+# the same transaction (under SQLite's write lock; on PostgreSQL against the latest commit), so a
+# page that saw the wave open in a snapshot up to a second old cannot add a response to a closed
+# wave (``studies.snapshot``'s staleness bound).
+INSERT_BUFFERED_IF_OPEN = insert(_BUFFER).from_select(
+    ["id", "survey_id", "sealed"],
+    select(bindparam("b_id", type_=Uuid()), bindparam("s_id", type_=Integer()),
+           bindparam("b_sealed", type_=LargeBinary()))
+    .where(_WAVE.c.id == bindparam("w_id"), _WAVE.c.closed.is_(False)),
+).returning(_BUFFER.c.survey_id)  # a row back means inserted (drivers' rowcount of INSERT ... SELECT varies)
 COUNT_BUFFERED = select(func.count()).select_from(_BUFFER).where(_BUFFER.c.survey_id == bindparam("s_id"))
 
 
@@ -74,6 +85,10 @@ class InvalidInviteCode(ValueError):
 
 class DuplicateSubmission(ValueError):
     """This form was already submitted (its one-time submission token is used)."""
+
+
+class WaveClosed(ValueError):
+    """The response's wave was closed before the submission could be stored."""
 
 
 def coarsen_date(day: date, granularity: str) -> date:
@@ -113,8 +128,12 @@ def response_row(
     language: str,
     answers: Mapping[str, Any],
     on: date,
+    quality: Quality | None = None,
 ) -> dict[str, Any]:
-    """The Response row's values, with scale scores and the immigrant flag derived once."""
+    """The Response row's values, with scale scores and the immigrant flag derived once.
+
+    ``quality``: the answers' ``assess`` when the caller already has it (the submit checks it first).
+    """
     scores = instrument.score(answers)
     row: dict[str, Any] = {
         "id": uuid.uuid4(),
@@ -129,7 +148,7 @@ def response_row(
     }
     for name in CORE_SCALES:
         row[name] = scores.get(name)
-    row.update(assess(instrument, answers).flags())
+    row.update((quality or assess(instrument, answers)).flags())
     return row
 
 
@@ -166,6 +185,8 @@ def buffer_response(
     invite_code: str | None = None,
     on: date | None = None,
     submission_key: str | None = None,
+    require_open_wave: bool = False,
+    quality: Quality | None = None,
 ) -> Buffered:
     """Buffer one response in a single transaction; the (random) id it will have, and the buffer's size.
 
@@ -175,9 +196,11 @@ def buffer_response(
     Raises ``InvalidInviteCode`` (and stores nothing) when the survey uses
     invite codes and ``invite_code`` is missing, unknown or already used.
     Raises ``DuplicateSubmission`` (and stores nothing) when ``submission_key``
-    was already used by an earlier submission.
+    was already used by an earlier submission. With ``require_open_wave`` (the
+    respondent's submit) raises ``WaveClosed`` (and stores nothing) when the wave
+    row says closed at the moment of the insert.
     """
-    row = response_row(instrument, survey, wave, jurisdiction, language, answers, on or date.today())
+    row = response_row(instrument, survey, wave, jurisdiction, language, answers, on or date.today(), quality)
     sealed = seal_response(row, answer_rows(row["id"], instrument, answers))
     uses_invite_codes = survey.uses_invite_codes
     code_hash = hash_invite_code(survey, invite_code) if uses_invite_codes and invite_code else None
@@ -200,7 +223,13 @@ def buffer_response(
             consumed: CursorResult = conn.execute(CONSUME_CODE, {"s_id": survey_id, "s_hash": code_hash})
             if consumed.rowcount != 1:
                 raise InvalidInviteCode("This invite code is not valid or has already been used.")
-        conn.execute(INSERT_BUFFERED, {"id": uuid.uuid4(), "survey_id": survey_id, "sealed": sealed})
+        if require_open_wave:
+            inserted = conn.execute(
+                INSERT_BUFFERED_IF_OPEN, {"b_id": uuid.uuid4(), "s_id": survey_id, "b_sealed": sealed, "w_id": wave.id})
+            if inserted.first() is None:
+                raise WaveClosed("This wave closed before the response could be stored.")
+        else:
+            conn.execute(INSERT_BUFFERED, {"id": uuid.uuid4(), "survey_id": survey_id, "sealed": sealed})
         # Counted here, inside the transaction that holds the connection (and on SQLite the write
         # lock): the caller decides whether a batch is ready without another round trip.
         waiting = int(conn.execute(COUNT_BUFFERED, {"s_id": survey_id}).scalar() or 0)
