@@ -4,9 +4,9 @@ Why a second step: see ``studies.submission``. A response reaches the final
 tables only here, in a transaction that holds nothing but a batch of
 responses (no invite code, no submission token), so on PostgreSQL it shares
 its ``xmin`` with the whole batch and with nothing a respondent holds. The
-batch's responses, and all their answer rows, are inserted in a random order
-(``secrets.SystemRandom``), so ``ctid``/``rowid`` order within a batch says
-nothing about submission order; between batches it says only which batch came
+batch's responses are inserted in a random order (``secrets.SystemRandom``), and
+their answer rows response by response in that same order, so ``ctid``/``rowid``
+order within a batch says nothing about submission order; between batches it says only which batch came
 first, and a batch has at least ``min_cell_size`` responses.
 
 When: ``write_out_ready`` runs after every stored submission (in the
@@ -86,18 +86,18 @@ def _write_out(survey_id: int, minimum: int) -> int:
         waiting = conn.execute(_WAITING_UNLOCKED if postgres else _WAITING, {"s_id": survey_id}).all()
         if not waiting or len(waiting) < minimum:
             return 0
-        responses: list[dict[str, Any]] = []
-        answers: list[dict[str, Any]] = []
+        opened: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
         for _buffer_id, sealed in waiting:
             try:
-                row, rows = unseal_response(sealed)
+                opened.append(unseal_response(sealed))
             except (SealError, ValueError, KeyError) as exc:
                 # Sealed under another SECRET_KEY: leave it for an operator, never drop it silently.
                 raise RuntimeError("A buffered response cannot be opened with this SECRET_KEY.") from exc
-            responses.append(row)
-            answers.extend(rows)
-        _random.shuffle(responses)
-        _random.shuffle(answers)
+        # One shuffle of the responses; each one's answers follow in that order (shuffling the
+        # answer rows one by one as well drew a system random number per answer, and told nothing more).
+        _random.shuffle(opened)
+        responses = [row for row, _ in opened]
+        answers = [answer for _, rows in opened for answer in rows]
         conn.execute(_INSERT_RESPONSES, responses)
         if answers:
             conn.execute(_INSERT_ANSWERS, answers)
