@@ -11,6 +11,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .checks import NUMERIC_TYPES  # the loader's rule of what a scale may list: the types scored here
+
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Question
 
@@ -81,7 +83,7 @@ def valid_value(question: Question, value: Any) -> bool:
 
 def numeric(question: Question, value: Any) -> float | None:
     """The answer as a number for scoring: None when blank, invalid or a 'missing' option."""
-    if question.type not in ("likert", "grid", "scale", "number") or not valid_value(question, value):
+    if question.type not in NUMERIC_TYPES or not valid_value(question, value):
         return None
     if value in question.missing_codes:
         return None

@@ -15,7 +15,7 @@ from .errors import Problem
 from .locate import Locator
 
 CHOICE_TYPES = ("single", "likert", "grid", "multiple")
-NUMERIC_TYPES = ("likert", "grid", "scale", "number")  # may form scales and have a range
+NUMERIC_TYPES = ("likert", "grid", "scale", "number")  # have a range; may form scales (answers.numeric scores them)
 LIKERT_POINTS = (4, 5, 7)
 SCALE_DEFAULT = (0, 10)
 # keys that only make sense for some item types

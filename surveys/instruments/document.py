@@ -8,7 +8,7 @@ every file goes through, so a page accepts exactly what a file would. Pure Pytho
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import cast
 
 import yaml
@@ -89,10 +89,13 @@ def find_item(data: dict, item_id: str) -> tuple[ItemPath, dict] | None:
     return None
 
 
-def item_ids(data: dict) -> list[str]:
-    """Every answerable item id in order (grid rows in place of their grid)."""
+def item_ids(data: dict, types: Collection[str] | None = None) -> list[str]:
+    """Every answerable item id in order (grid rows in place of their grid); with ``types``, only
+    those of these item types (a grid's rows count as type ``grid``), e.g. what a scale can list."""
     out: list[str] = []
     for _b, _path, item in walk_items(data):
+        if types is not None and item.get("type") not in types:
+            continue
         rows = item.get("rows") if item.get("type") == "grid" else None
         out.extend(str(r.get("id")) for r in rows) if rows else out.append(str(item.get("id")))
     return out

@@ -1,5 +1,9 @@
-"""Editor pages for scales: add one, change one (label, items, minimum answered, what a higher
-score means), remove one after a confirmation page.
+"""Editor pages for scales: add one, change one (label, description, items, minimum answered,
+what a higher score means), remove one after a confirmation page.
+
+The item list offers only the types the scoring code turns into numbers (``NUMERIC_TYPES``:
+likert items, grid rows, scale and number items); any other posted id, or an unknown one, is
+refused by the loader (422, naming the item), never stored.
 
 A scale lists its items, so removing it removes those memberships and nothing else; each item's
 direction (``reverse``) stays on the item. As elsewhere in the editor the loader decides: a
@@ -15,6 +19,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from ...accounts.access import MANAGERS, role_required
 from ...instruments import InstrumentError
 from ...instruments import document as doc
+from ...instruments.checks import NUMERIC_TYPES
 from ...models import Instrument
 from ..blueprint import bp
 from ..form_flow import PostForm
@@ -26,11 +31,16 @@ HIGHER_MEANS = (("", "(not said)"), ("more_trust", "more trust"), ("more_willing
                 ("more_fear", "more fear"), ("more_involvement", "more involvement"))
 
 
-def scale_from_form(form, languages: list[str], old: Mapping) -> tuple[str, dict]:  # noqa: ANN001 - a MultiDict
-    """The scale's id and entry as the form describes them (its description is kept as it was)."""
+def scale_from_form(form, languages: list[str]) -> tuple[str, dict]:  # noqa: ANN001 - a MultiDict
+    """The scale's id and entry as the form describes them, keys in the instrument format's order.
+
+    An emptied description leaves no ``description`` key (the format's "not given"), rather
+    than an empty text the YAML would carry for nothing.
+    """
     scale: dict = {"label": {lang: form.get(f"scale.label.{lang}", "").strip() for lang in languages}}
-    if old.get("description"):
-        scale["description"] = old["description"]
+    description = form.get("scale.description", "").strip()
+    if description:
+        scale["description"] = description
     scale["items"] = [i for i in form.getlist("scale.items") if i.strip()]
     raw = form.get("scale.min_items", "").strip()
     scale["min_items"] = number(raw) if raw else ""
@@ -44,7 +54,7 @@ def _page(row: Instrument, data: dict, ident: str, scale: Mapping, errors: dict,
     members = set(scale.get("items") or [])
     page = render_template(
         "research/editor/scale.html", row=row, ident=ident, scale=scale, new=new, languages=_languages(data),
-        item_ids=doc.item_ids(data), members=members, higher_means=HIGHER_MEANS, errs=_lookup(errors),
+        item_ids=doc.item_ids(data, NUMERIC_TYPES), members=members, higher_means=HIGHER_MEANS, errs=_lookup(errors),
         elsewhere=_summary(errors) + elsewhere, form=PostForm())
     return page, status
 
@@ -52,8 +62,7 @@ def _page(row: Instrument, data: dict, ident: str, scale: Mapping, errors: dict,
 def _save(row: Instrument, data: dict, old_id: str | None, new: bool):
     """Shared POST handling of the new and the edit pages."""
     scales = dict(data.get("scales") or {})
-    old = scales.get(old_id, {}) if old_id else {}
-    ident, scale = scale_from_form(request.form, [lang["code"] for lang in _languages(data)], old)
+    ident, scale = scale_from_form(request.form, [lang["code"] for lang in _languages(data)])
     if not PostForm().validate_on_submit():
         return _page(row, data, ident, scale, {}, ["The form expired; try again."], 400, new)
     errors: dict[str, list[str]] = {}
