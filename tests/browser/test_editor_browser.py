@@ -119,11 +119,18 @@ def test_editor_creates_translates_publishes_and_fields_a_questionnaire(app, liv
     phone.locator("#scale-id").fill("respect")
     for code, label in (("en", "Respect"), ("es", "Respeto"), ("ar", "الاحترام")):
         phone.locator(f"#scale-label-{code}").fill(label)
+    phone.get_by_label("Description").fill("Respect shown by officers, and their explanations.")
+    assert phone.locator("#scale-item-comments").count() == 0  # free text cannot be scored: not offered
     phone.locator("#scale-item-pf_respect").check()
     phone.locator("#scale-item-pf_explain").check()
     phone.locator("#scale-min_items").fill("2")
     submit("Save scale")
     assert urlsplit(phone.url).path == version_path
+    phone.get_by_role("link", name="Edit scale respect").click()
+    visited["scale_edit"] = urlsplit(phone.url).path
+    assert phone.get_by_label("Description").input_value() == "Respect shown by officers, and their explanations."
+    look(phone, "scale_edit", "phone", anchor="#scale-description")
+    phone.goto(f"{origin}{version_path}")
     phone.get_by_role("link", name="Remove scale respect").click()
     visited["scale_delete"] = urlsplit(phone.url).path
     look(phone, "scale_delete", "phone")
