@@ -23,8 +23,8 @@ from surveys.config import TestConfig, normalise_database_url
 ROOT = Path(__file__).resolve().parent.parent
 
 # Test folders (and files) that never touch a database. They carry the ``database_free`` marker;
-# with CTS_SKIP_DATABASE_FREE=1 (set by .ci/run for its PostgreSQL pass only) they are deselected,
-# so CI runs them once. Run by hand, the suite runs everything.
+# with CTS_SKIP_DATABASE_FREE=1 they are deselected, with CTS_ONLY_DATABASE_FREE=1 only they run:
+# .ci/run runs them once, beside its PostgreSQL pass. Run by hand, the suite runs everything.
 DATABASE_FREE = ("tests/analysis", "tests/instruments", "tests/test_architecture.py")
 DATABASE_FIXTURES = {"database_url", "empty_database_url"}
 
@@ -36,10 +36,13 @@ def _database_free(item: pytest.Item) -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip_free = os.environ.get("CTS_SKIP_DATABASE_FREE") == "1"
+    only_free = os.environ.get("CTS_ONLY_DATABASE_FREE") == "1"
+    if skip_free and only_free:
+        raise pytest.UsageError("CTS_SKIP_DATABASE_FREE and CTS_ONLY_DATABASE_FREE exclude each other")
     kept, dropped = [], []
     for item in items:
         if not _database_free(item):
-            kept.append(item)
+            (dropped if only_free else kept).append(item)
             continue
         used = DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
         if used:
