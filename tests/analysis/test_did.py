@@ -252,3 +252,14 @@ def test_result_is_immutable(panel):
     d = r.to_dict()
     assert {"estimate", "se", "ci_low", "ci_high", "p_value", "n_obs"} <= set(d)
     assert len(r.fingerprint) == 64
+
+
+def test_did_without_a_cluster_column_says_it_treats_respondents_as_independent(panel):
+    """The issue's 18.5% false positives came from a silent HC1 default: it must now be said."""
+    df = panel.assign(after=(panel["wave"] >= 3).astype(int))
+    plain = did(df, "trust", "treated", "after")
+    assert "HC1" in plain.inference and "no cluster column given" in plain.inference
+    assert any("treats respondents as independent" in note for note in plain.notes)
+    assert "treats respondents as independent" in str(plain) and "treats respondents as independent" in plain.to_html()
+    clustered = did(df, "trust", "treated", "after", cluster="jurisdiction", se="cluster")
+    assert not any("treats respondents as independent" in note for note in clustered.notes)

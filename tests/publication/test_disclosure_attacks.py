@@ -247,3 +247,33 @@ def test_dashboard_and_estimate_views_are_audited(client, app_ctx) -> None:
     assert "30" not in str(rows["view.dashboard"].parameters)
     releases = AuditLog.query.filter_by(action="release.publish").all()
     assert len(releases) == 1 and releases[0].parameters["waves"] == [1]
+
+
+def test_a_submission_in_an_open_wave_moves_no_estimate(app_ctx, make_app) -> None:
+    """Estimates read released waves only: responses in the open wave change no figure, even when
+    every cache is new (a fresh app computes them again from the database)."""
+    codes = ("J01", "J02", "J03", "J04", "J05", "J06")
+    survey = make_survey(instrument=default_instrument(), n_waves=4, jurisdictions=tuple(f"Place {c}" for c in codes))
+    rng = np.random.default_rng(11)
+    for wave in range(1, 5):
+        for index, code in enumerate(codes):
+            add_responses(survey, wave, code, 20, immigrant=False, trust=3.0 + 0.05 * index + rng.normal(0, 0.05))
+            add_responses(survey, wave, code, 12, immigrant=True, trust=2.8 + rng.normal(0, 0.05))
+    for index in (1, 2, 3):
+        make_policy_event(survey.jurisdictions[index], survey.waves[2].opens_on - timedelta(days=4))
+    analyst = make_researcher(role="analyst", organisation=survey.organisation)
+    db.session.commit()
+
+    def estimates() -> dict:
+        client = make_app().test_client()
+        login(client, analyst)
+        response = client.get(f"/research/surveys/{survey.slug}/dashboard/estimates.json?outcome=trust")
+        assert response.status_code == 200
+        return response.get_json()
+
+    before = estimates()
+    assert before["effects"] and before["release"]  # real figures from a release, not an empty shell
+    db.session.commit()  # end this session's read snapshot: the other app has published a release since
+    add_responses(survey, 4, "J02", 40, immigrant=True, trust=1.0)  # a block of very low scores, open wave
+    db.session.commit()
+    assert estimates() == before

@@ -206,3 +206,19 @@ def test_safe_export_of_the_demo_reaches_the_surveys_k(app_ctx) -> None:
     assert {"age_band", "gender", "born_abroad", "wave", "jurisdiction"} <= set(safe.quasi_identifiers)
     assert "submitted_on" not in safe.frame.columns and "comments" not in safe.frame.columns
     assert safe.unique_share_after == 0.0 and safe.unique_share_before > 0.3
+
+
+@pytest.mark.parametrize("change", ["expired", "revoked"])
+def test_restricted_export_stops_when_the_grant_expires_or_is_revoked(client, exported, change: str) -> None:
+    survey, analyst, _viewer = exported
+    login(client, analyst)
+    assert download(client, survey, "responses", "csv").status_code == 200  # the grant is active
+    grant = db.session.scalars(select(MicrodataGrant).where(MicrodataGrant.survey_id == survey.id)).one()
+    if change == "expired":  # as the clock passing the expiry would leave it
+        grant.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+    else:
+        grant.revoked = True
+    db.session.commit()
+    refused = download(client, survey, "responses", "csv")
+    assert refused.status_code == 403 and b"submitted_on" not in refused.data
+    assert download(client, survey, "responses", "csv", tier="safe").status_code == 200
