@@ -8,7 +8,7 @@ every file goes through, so a page accepts exactly what a file would. Pure Pytho
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import cast
 
 import yaml
@@ -62,7 +62,7 @@ def empty_document(default: dict, languages: list[str], key: str) -> dict:
     }
 
 
-def localise(node: object, only) -> object:  # noqa: ANN001 - a function of a translated dict
+def localise(node: object, only: Callable[[dict[str, str]], object]) -> object:
     """``node`` with every translated mapping (keys that look like language codes) passed to ``only``."""
     if isinstance(node, dict):
         if node and all(isinstance(k, str) and 2 <= len(k) <= 8 and isinstance(v, str) for k, v in node.items()) \

@@ -17,6 +17,7 @@ from ..accounts.audit import record
 from ..extensions import db
 from ..instruments import DEFAULT_INSTRUMENT_PATH, InstrumentError, Problem, parse_instrument
 from ..instruments import document as doc
+from ..instruments.model import Instrument as ParsedInstrument
 from ..models import Instrument, Researcher, Survey
 from .instrument_store import InstrumentConflict
 
@@ -67,7 +68,7 @@ def _store(actor: Researcher, text: str, *, parent: Instrument | None = None) ->
     return row
 
 
-def _title(parsed) -> str:  # noqa: ANN001 - a parsed Instrument
+def _title(parsed: ParsedInstrument) -> str:
     return (parsed.title.get(parsed.default_language) or parsed.id)[:300]
 
 

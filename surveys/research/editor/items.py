@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from ...accounts.access import MANAGERS, acting_researcher, role_required
 from ...instruments import InstrumentError
@@ -51,7 +52,7 @@ def set_scales(data: dict, item_id: str, chosen: list[str]) -> None:
         scale["items"] = items
 
 
-def _memberships(data: dict, item: dict, old: dict, form) -> None:  # noqa: ANN001 - the posted MultiDict
+def _memberships(data: dict, item: dict, old: dict, form: MultiDict[str, str]) -> None:
     """The scale checkboxes: the item's own, or each grid row's (``rows[n].scales``); a grid row
     that is gone (removed or renamed) leaves its scales."""
     if item.get("type") != "grid":

@@ -15,6 +15,7 @@ import copy
 from collections.abc import Mapping
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from ...accounts.access import MANAGERS, role_required
 from ...instruments import InstrumentError
@@ -31,7 +32,7 @@ HIGHER_MEANS = (("", "(not said)"), ("more_trust", "more trust"), ("more_willing
                 ("more_fear", "more fear"), ("more_involvement", "more involvement"))
 
 
-def scale_from_form(form, languages: list[str]) -> tuple[str, dict]:  # noqa: ANN001 - a MultiDict
+def scale_from_form(form: MultiDict[str, str], languages: list[str]) -> tuple[str, dict]:
     """The scale's id and entry as the form describes them, keys in the instrument format's order.
 
     An emptied description leaves no ``description`` key (the format's "not given"), rather
