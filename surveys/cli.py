@@ -127,6 +127,21 @@ def flush_responses_command(slug: str | None, ready_only: bool) -> None:
     Without --ready-only, a survey's last batch may be smaller than its minimum cell size:
     use it when a wave has closed (the audit log records every small batch).
     """
+    from sqlalchemy.exc import DBAPIError
+
+    from .web.errors import database_unavailable
+
+    try:
+        _flush_responses(slug, ready_only)
+    except DBAPIError as exc:
+        if not database_unavailable(exc):
+            raise
+        # Each batch moves in one transaction: one cut off by the lost connection stays in the buffer.
+        _fail("The database connection was lost during the write-out. Nothing was half-written: a batch "
+              "that was moving is still in the buffer. Run the command again once the database is back.")
+
+
+def _flush_responses(slug: str | None, ready_only: bool) -> None:
     from sqlalchemy import select
 
     from .extensions import db
