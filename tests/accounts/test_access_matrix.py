@@ -102,6 +102,7 @@ ACCESS: dict[str, tuple[str, ...]] = {
     "research.block_edit": MANAGERS,
     "research.block_new": MANAGERS,
     "research.block_move": MANAGERS,
+    "research.block_delete": MANAGERS,
     "research.scale_new": MANAGERS,
     "research.scale_edit": MANAGERS,
     "research.scale_delete": MANAGERS,
@@ -172,6 +173,8 @@ OK: dict[tuple[str, str], tuple[int, ...]] = {
     ("research.block_edit", "POST"): (422,),
     ("research.block_new", "POST"): (422,),
     ("research.block_move", "POST"): (400,),  # neither up nor down
+    ("research.block_delete", "GET"): (409,),  # a published version loses no block (only a draft does)
+    ("research.block_delete", "POST"): (409,),
     ("research.scale_new", "POST"): (422,),
     ("research.scale_edit", "POST"): (422,),
     ("research.instrument_title", "POST"): (422,),  # blank titles

@@ -1,9 +1,15 @@
-"""Editor pages that add a block and move blocks up or down.
+"""Editor pages that add a block, move blocks up or down, and remove one after a confirmation page.
 
 A block needs at least one item (the format says so), so the new-block form carries the block's
 fields (``block.*``) and its first item's basic fields (the item form's names); the item is then
 finished in the item editor. As everywhere in the editor, the whole document goes through the
 loader: a refusal re-shows the form (422) with each problem beside its field.
+
+Removing a block removes its items and nothing else: unlike removing one item (which drops the
+item from its scales), a scale, flag or skip rule that still uses one of the block's items makes
+the loader refuse the removal, and the page names it, so that nobody loses a scale or the
+``immigrant`` flag by leaving out a page. Only a draft can lose a block (a published version
+answers 409, as publishing twice or reviewing a published translation does).
 """
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ import copy
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from ...accounts.access import MANAGERS, role_required
-from ...instruments import InstrumentError
+from ...instruments import InstrumentError, Problem
 from ...instruments import document as doc
 from ...models import Instrument
 from ..blueprint import bp
@@ -23,6 +29,8 @@ from .routes import version_or_404
 
 # The first item's fields shown on the new-block page; a problem about any other part of the
 # item (grid rows, option lines) is listed above the form, pointing to the item editor.
+LAST_BLOCK = "A questionnaire needs at least one block, and this is the only one: add another block first."
+
 FIRST_ITEM_FIELDS = ("id", "type", "text", "options", "min", "max", "max_length", "anchors", "source")
 
 
@@ -120,3 +128,52 @@ def block_move(instrument_id: int, block_id: str):
               "error")
         return redirect(url_for("research.instrument_version", instrument_id=row.id, _anchor=f"block-{block_id}"))
     return redirect(url_for("research.instrument_version", instrument_id=saved.id, _anchor=f"block-{block_id}"))
+
+
+def _refusal(problem: Problem) -> str:
+    """One line of a refused removal: where the dangling reference is and what it names.
+
+    The line number is left out: it counts lines of the refused document, not of the draft.
+    """
+    where = problem.path or "the questionnaire"
+    inside = f" (in {problem.item})" if problem.item and problem.item not in problem.path else ""
+    return f"{where}{inside}: {problem.message}"
+
+
+def _delete_page(row: Instrument, data: dict, block: dict, problems: list[str], status: int):
+    """The confirmation page: the block's title and questions in the default language."""
+    language = data.get("default_language", "")
+    page = render_template(
+        "research/editor/block_delete.html", row=row, block=block, language=language,
+        last=len(data.get("blocks") or []) == 1, problems=problems, form=PostForm())
+    return page, status
+
+
+@bp.route("/instruments/<int:instrument_id>/blocks/<block_id>/delete", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def block_delete(instrument_id: int, block_id: str):
+    """GET: a confirmation page listing what goes; POST: remove the block from the draft.
+
+    The removal is saved as any other edit (``_saved``, the loader): a refusal leaves the draft as it
+    was and re-shows the page (422) with what still refers to the block's items.
+    """
+    row = version_or_404(instrument_id)
+    data = doc.load(row.source_yaml)
+    b = _block_index(data, block_id)
+    if row.published:
+        abort(409, description=f"Version {row.version} is published and cannot change: make a new draft "
+                               f"from it to remove block {block_id}.")
+    block = data["blocks"][b]
+    if request.method == "GET":
+        return _delete_page(row, data, block, [], 200)
+    if not PostForm().validate_on_submit():
+        return redirect(url_for("research.instrument_version", instrument_id=row.id, _anchor=f"block-{block_id}"))
+    if len(data["blocks"]) == 1:
+        return _delete_page(row, data, block, [LAST_BLOCK], 422)
+    changed = copy.deepcopy(data)
+    del changed["blocks"][b]
+    try:
+        saved = _saved(row, changed, f"the removal of block {block_id}")
+    except InstrumentError as exc:
+        return _delete_page(row, data, block, [_refusal(p) for p in exc.problems], 422)
+    return redirect(url_for("research.instrument_version", instrument_id=saved.id))
