@@ -14,6 +14,8 @@ from surveys.models import Instrument
 from surveys.studies.instrument_store import parsed_instrument
 from tests.factories import csrf_token_from, post_form
 
+from .formdata import form_fields
+
 
 def _row(app, url: str) -> Instrument:
     with app.app_context():
@@ -124,4 +126,19 @@ def test_an_expired_form_removes_nothing(app, logged_in, draft_url):
     before = _row(app, draft_url).source_yaml
     response = logged_in.post(f"{draft_url}/blocks/victimization/delete", data={"csrf_token": "stale"})
     assert response.status_code == 400  # the app's CSRF protection answers before the route
+    assert _row(app, draft_url).source_yaml == before
+
+
+def test_a_block_a_skip_rule_elsewhere_uses_is_not_removed(app, logged_in, draft_url):
+    url = f"{draft_url}/items/age_band"
+    fields = form_fields(logged_in.get(url).get_data(as_text=True), url)
+    fields.update({"show_if.item": "victim_burglary", "show_if.in": "1"})
+    assert logged_in.post(url, data=fields).status_code == 302
+    row = _row(app, draft_url)
+    show_if = parsed_instrument(row).question("age_band").show_if
+    assert show_if is not None and show_if.item == "victim_burglary"
+    before = row.source_yaml
+    response = _remove(logged_in, draft_url, "victimization")
+    assert response.status_code == 422
+    assert "(in age_band): refers to unknown item &#39;victim_burglary&#39;" in response.get_data(as_text=True)
     assert _row(app, draft_url).source_yaml == before
